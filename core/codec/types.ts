@@ -45,7 +45,7 @@ export type UserProperty = [name: string, value: string];
 
 /**
  * MQTT 5 properties as a typed object. Which properties a packet may carry is
- * checked by the codec (see `PROPERTY_ALLOWED` in `constants.ts`). Byte-valued
+ * checked by the codec (see `PROPERTIES` in `properties.ts`). Byte-valued
  * flags defined as 0/1 by the specification are booleans here.
  *
  * @example Properties of a PUBLISH

@@ -1,0 +1,170 @@
+/**
+ * Byte-level helpers: variable byte integers, big-endian integers and a
+ * bounds-checked reader that throws {@linkcode MqttDecodeError}.
+ *
+ * Writers are plain functions over `(buffer, pos)` returning the new
+ * position, so the encoder allocates nothing.
+ *
+ * @module
+ */
+
+import { MqttDecodeError, type MqttDecodeErrorCode } from "./errors.ts";
+import { readUtf8 } from "./_utf8.ts";
+
+/** Number of bytes of the variable byte integer encoding of `n` (0..268,435,455). */
+export function varintLength(n: number): number {
+  return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4;
+}
+
+/** Writes `n` as a variable byte integer at `pos`; returns the new position. [MQTT-1.5.5-1] */
+export function writeVarint(buf: Uint8Array, pos: number, n: number): number {
+  do {
+    let byte = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) byte |= 0x80;
+    buf[pos++] = byte;
+  } while (n > 0);
+  return pos;
+}
+
+/** Writes a big-endian 16-bit integer; returns the new position. */
+export function writeU16(buf: Uint8Array, pos: number, n: number): number {
+  buf[pos] = n >>> 8;
+  buf[pos + 1] = n & 0xff;
+  return pos + 2;
+}
+
+/** Writes a big-endian 32-bit integer; returns the new position. */
+export function writeU32(buf: Uint8Array, pos: number, n: number): number {
+  buf[pos] = n >>> 24;
+  buf[pos + 1] = (n >>> 16) & 0xff;
+  buf[pos + 2] = (n >>> 8) & 0xff;
+  buf[pos + 3] = n & 0xff;
+  return pos + 4;
+}
+
+/** Writes binary data with its 2-byte length prefix; returns the new position. */
+export function writeBinary(buf: Uint8Array, pos: number, data: Uint8Array): number {
+  pos = writeU16(buf, pos, data.length);
+  buf.set(data, pos);
+  return pos + data.length;
+}
+
+/**
+ * A bounds-checked cursor over one packet's bytes. `delta` maps buffer
+ * positions to stream offsets for error reporting; `name` is the packet name
+ * used in messages ("PUBLISH").
+ */
+export class Reader {
+  buf: Uint8Array = new Uint8Array(0);
+  pos = 0;
+  end = 0;
+  delta = 0;
+  name = "packet";
+  /** Buffer position of the packet's first (fixed header) byte. */
+  headerAt = 0;
+
+  /** Points the reader at `buf[pos..end)`. */
+  reset(
+    buf: Uint8Array,
+    headerAt: number,
+    pos: number,
+    end: number,
+    delta: number,
+    name: string,
+  ) {
+    this.buf = buf;
+    this.headerAt = headerAt;
+    this.pos = pos;
+    this.end = end;
+    this.delta = delta;
+    this.name = name;
+  }
+
+  /** Bytes left in the packet. */
+  get left(): number {
+    return this.end - this.pos;
+  }
+
+  /** Throws a decode error at `at` (a buffer position, default the cursor). */
+  fail(code: MqttDecodeErrorCode, message: string, at: number = this.pos): never {
+    throw new MqttDecodeError(`Cannot decode ${this.name}: ${message}`, code, at + this.delta);
+  }
+
+  #need(n: number, what: string) {
+    if (this.end - this.pos < n) {
+      this.fail("LENGTH_MISMATCH", `${what} runs past the end of the packet`);
+    }
+  }
+
+  /** Reads one byte. */
+  u8(what: string): number {
+    this.#need(1, what);
+    return this.buf[this.pos++]!;
+  }
+
+  /** Reads a big-endian 16-bit integer. */
+  u16(what: string): number {
+    this.#need(2, what);
+    const b = this.buf;
+    const v = (b[this.pos]! << 8) | b[this.pos + 1]!;
+    this.pos += 2;
+    return v;
+  }
+
+  /** Reads a big-endian 32-bit integer. */
+  u32(what: string): number {
+    this.#need(4, what);
+    const b = this.buf;
+    const p = this.pos;
+    this.pos += 4;
+    return ((b[p]! << 24) >>> 0) + ((b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!);
+  }
+
+  /** Reads a variable byte integer of at most 4 bytes. [MQTT-1.5.5-1] */
+  varint(what: string): number {
+    const start = this.pos;
+    let value = 0;
+    let mul = 1;
+    for (let i = 0; i < 4; i++) {
+      const byte = this.u8(what);
+      value += (byte & 0x7f) * mul;
+      if ((byte & 0x80) === 0) {
+        // [MQTT-1.5.5-1] the minimum number of bytes must be used.
+        if (byte === 0 && i > 0) {
+          this.fail("MALFORMED_PACKET", `${what} is not minimally encoded`, start);
+        }
+        return value;
+      }
+      mul *= 128;
+    }
+    return this.fail("MALFORMED_PACKET", `${what} is longer than 4 bytes`, start);
+  }
+
+  /** Reads a length-prefixed UTF-8 string. [MQTT-1.5.4-1] [MQTT-1.5.4-2] */
+  utf8(what: string): string {
+    const len = this.u16(what);
+    this.#need(len, what);
+    const start = this.pos;
+    const s = readUtf8(this.buf, start, start + len);
+    if (s === undefined) {
+      this.fail("INVALID_UTF8", `${what} is not well-formed UTF-8 without U+0000`, start);
+    }
+    this.pos += len;
+    return s;
+  }
+
+  /** Reads length-prefixed binary data. */
+  binary(what: string): Uint8Array {
+    const len = this.u16(what);
+    return this.bytes(len, what);
+  }
+
+  /** Reads `len` raw bytes as a view of the buffer (no copy). */
+  bytes(len: number, what: string): Uint8Array {
+    this.#need(len, what);
+    const start = this.pos;
+    this.pos += len;
+    return this.buf.subarray(start, start + len);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * PUBLISH: encode and decode. This is the hot path: sizing walks the topic
+ * once, writing walks it once more, and nothing is allocated.
+ *
+ * @module
+ */
+
+import type { Properties, ProtocolVersion, PublishPacket, QoS } from "./types.ts";
+import { PacketType } from "./constants.ts";
+import { type Reader, writeVarint } from "./_bytes.ts";
+import {
+  checkPacketId,
+  checkQos,
+  expectEnd,
+  propertyBlockSize,
+  rangeFail,
+  readPacketId,
+  typeFail,
+  writeString,
+} from "./_common.ts";
+import { propertiesLength, writeProperties } from "./properties.ts";
+import { readProperties } from "./_read_properties.ts";
+import { topicNameLength, WILDCARD_IN_NAME } from "./topic.ts";
+
+const W = "PUBLISH";
+
+/**
+ * Remaining length of PUBLISH `p` on `version`, validating every field.
+ *
+ * @throws {TypeError | RangeError} naming the invalid field.
+ */
+export function publishRemainingLength(p: PublishPacket, version: ProtocolVersion): number {
+  const qos = p.qos;
+  if (qos !== 0 && qos !== 1 && qos !== 2) checkQos(W, "qos", qos); // [MQTT-3.3.1-4]
+  if (typeof p.retain !== "boolean") typeFail(W, "retain must be a boolean");
+  if (typeof p.dup !== "boolean") typeFail(W, "dup must be a boolean");
+  if (p.dup && qos === 0) rangeFail(W, "dup must be false for QoS 0"); // [MQTT-3.3.1-2]
+  const topic = p.topic;
+  if (typeof topic !== "string") typeFail(W, "topic must be a string");
+  const topicLength = topicNameLength(topic);
+  if (topicLength <= 0) {
+    if (topicLength === WILDCARD_IN_NAME) {
+      typeFail(W, "topic must not contain wildcards"); // [MQTT-3.3.2-2]
+    } else if (topicLength < 0) {
+      typeFail(W, "topic must be well-formed UTF-16 without U+0000"); // [MQTT-4.7.3-2]
+    } else if (version < 5 || p.properties?.topicAlias === undefined) {
+      // [MQTT-4.7.3-1]; MQTT 5 allows an empty topic with a Topic Alias.
+      rangeFail(W, "topic must not be empty");
+    }
+  }
+  if (topicLength > 65_535) rangeFail(W, "topic must be at most 65535 UTF-8 bytes");
+  const payload = p.payload;
+  if (!(payload instanceof Uint8Array)) typeFail(W, "payload must be a Uint8Array");
+  let n = 2 + topicLength + payload.length;
+  if (qos !== 0) {
+    checkPacketId(W, p.packetId, qos); // [MQTT-2.3.1-1]
+    n += 2;
+  }
+  if (version === 5) {
+    n += p.properties === undefined ? 1 : propertyBlockSize(p.properties, PacketType.Publish, W);
+  }
+  return n;
+}
+
+/**
+ * Writes PUBLISH `p` (already sized by {@linkcode publishRemainingLength})
+ * at `pos`; returns the position after it.
+ */
+export function writePublish(
+  p: PublishPacket,
+  buf: Uint8Array,
+  pos: number,
+  remaining: number,
+  version: ProtocolVersion,
+): number {
+  const qos = p.qos;
+  buf[pos++] = 0x30 | (p.dup ? 0x08 : 0) | (qos << 1) | (p.retain ? 0x01 : 0);
+  pos = writeVarint(buf, pos, remaining);
+  pos = writeString(buf, pos, p.topic);
+  if (qos !== 0) {
+    const id = p.packetId!;
+    buf[pos++] = id >>> 8;
+    buf[pos++] = id & 0xff;
+  }
+  if (version === 5) {
+    const props = p.properties;
+    if (props === undefined) buf[pos++] = 0;
+    else pos = writeProperties(buf, pos, props, propertiesLength(props, PacketType.Publish, W));
+  }
+  buf.set(p.payload, pos);
+  return pos + p.payload.length;
+}
+
+function hasWildcard(topic: string): boolean {
+  return topic.includes("+") || topic.includes("#");
+}
+
+/**
+ * Decodes a PUBLISH body. `flags` is the low nibble of the first byte. The
+ * payload is a view into the reader's buffer.
+ *
+ * @throws {MqttDecodeError} for QoS 3, DUP on QoS 0, an invalid topic name,
+ * packet identifier 0 or invalid properties.
+ */
+export function decodePublish(r: Reader, flags: number, version: ProtocolVersion): PublishPacket {
+  const qos = (flags >> 1) & 0x03;
+  // [MQTT-3.3.1-4] a PUBLISH must not have both QoS bits set.
+  if (qos === 3) r.fail("INVALID_QOS", "QoS 3 is not allowed", r.headerAt);
+  const dup = (flags & 0x08) !== 0;
+  // [MQTT-3.3.1-2] the DUP flag must be 0 for all QoS 0 messages.
+  if (dup && qos === 0) r.fail("MALFORMED_PACKET", "DUP must be 0 for QoS 0", r.headerAt);
+  const topicAt = r.pos;
+  const topic = r.utf8("topic name");
+  // [MQTT-3.3.2-2] the topic name must not contain wildcard characters.
+  if (hasWildcard(topic)) r.fail("INVALID_TOPIC", "topic name contains wildcards", topicAt);
+  const packetId = qos === 0 ? 0 : readPacketId(r);
+  let properties: Properties | undefined;
+  if (version === 5) properties = readProperties(r, PacketType.Publish);
+  if (topic.length === 0 && (version < 5 || properties?.topicAlias === undefined)) {
+    // [MQTT-4.7.3-1] topic names are at least one character long; MQTT 5
+    // allows an empty topic name with a Topic Alias (MQTT 5 section 3.3.2.1).
+    r.fail("INVALID_TOPIC", "topic name is empty", topicAt);
+  }
+  const payload = r.bytes(r.left, "payload");
+  expectEnd(r);
+  const packet: PublishPacket = {
+    type: "publish",
+    topic,
+    payload,
+    qos: qos as QoS,
+    retain: (flags & 0x01) !== 0,
+    dup,
+  };
+  if (qos !== 0) packet.packetId = packetId;
+  if (properties !== undefined) packet.properties = properties;
+  return packet;
+}

@@ -1,0 +1,157 @@
+/**
+ * UNSUBSCRIBE and UNSUBACK: encode and decode.
+ *
+ * @module
+ */
+
+import type { ProtocolVersion, UnsubackPacket, UnsubscribePacket } from "./types.ts";
+import { PacketType } from "./constants.ts";
+import { type Reader, writeVarint } from "./_bytes.ts";
+import {
+  checkPacketId,
+  checkReasonCode,
+  expectEnd,
+  propertyBlockSize,
+  readPacketId,
+  readReasonCode,
+  stringLength,
+  typeFail,
+  writeString,
+} from "./_common.ts";
+import { propertiesLength, writeProperties } from "./properties.ts";
+import { readProperties } from "./_read_properties.ts";
+import { isValidSharedFilter, isValidTopicFilter } from "./topic.ts";
+
+const W = "UNSUBSCRIBE";
+const WA = "UNSUBACK";
+
+/**
+ * Remaining length of UNSUBSCRIBE `p` on `version`, validating it.
+ *
+ * @throws {TypeError | RangeError} naming the invalid field.
+ */
+export function unsubscribeRemainingLength(p: UnsubscribePacket, version: ProtocolVersion): number {
+  checkPacketId(W, p.packetId);
+  const filters = p.topicFilters;
+  // [MQTT-3.10.3-2] at least one topic filter.
+  if (!Array.isArray(filters) || filters.length === 0) {
+    typeFail(W, "topicFilters must be a non-empty array");
+  }
+  let n = 2;
+  if (version === 5) n += propertyBlockSize(p.properties, PacketType.Unsubscribe, W);
+  for (let i = 0; i < filters.length; i++) {
+    const f = filters[i];
+    n += 2 + stringLength(W, `topicFilters[${i}]`, f);
+    if (!isValidTopicFilter(f as string) || (version === 5 && !isValidSharedFilter(f as string))) {
+      typeFail(W, `topicFilters[${i}] is not a valid topic filter`); // [MQTT-4.7.1-2] [MQTT-4.7.1-3]
+    }
+  }
+  return n;
+}
+
+/** Writes UNSUBSCRIBE `p` at `pos`; returns the position after it. */
+export function writeUnsubscribe(
+  p: UnsubscribePacket,
+  buf: Uint8Array,
+  pos: number,
+  remaining: number,
+  version: ProtocolVersion,
+): number {
+  buf[pos++] = 0xa2; // [MQTT-3.10.1-1]
+  pos = writeVarint(buf, pos, remaining);
+  buf[pos++] = p.packetId >>> 8;
+  buf[pos++] = p.packetId & 0xff;
+  if (version === 5) {
+    const len = propertiesLength(p.properties, PacketType.Unsubscribe, W);
+    pos = writeProperties(buf, pos, p.properties, len);
+  }
+  for (const f of p.topicFilters) pos = writeString(buf, pos, f);
+  return pos;
+}
+
+/**
+ * Decodes an UNSUBSCRIBE body.
+ *
+ * @throws {MqttDecodeError} for no topic filters or an invalid filter.
+ */
+export function decodeUnsubscribe(r: Reader, version: ProtocolVersion): UnsubscribePacket {
+  const packet: UnsubscribePacket = {
+    type: "unsubscribe",
+    packetId: readPacketId(r),
+    topicFilters: [],
+  };
+  if (version === 5) {
+    const properties = readProperties(r, PacketType.Unsubscribe);
+    if (properties !== undefined) packet.properties = properties;
+  }
+  // [MQTT-3.10.3-2] the payload holds at least one topic filter.
+  if (r.left === 0) r.fail("MALFORMED_PACKET", "there are no topic filters");
+  while (r.left > 0) {
+    const at = r.pos;
+    const f = r.utf8("topic filter");
+    if (!isValidTopicFilter(f) || (version === 5 && !isValidSharedFilter(f))) {
+      r.fail("INVALID_TOPIC", `topic filter ${JSON.stringify(f)} is not valid`, at);
+    }
+    packet.topicFilters.push(f);
+  }
+  expectEnd(r);
+  return packet;
+}
+
+/**
+ * Remaining length of UNSUBACK `p` on `version`, validating it. On MQTT 5
+ * `reasonCodes` is required (one per topic filter); before it, ignored.
+ *
+ * @throws {TypeError | RangeError} naming the invalid field.
+ */
+export function unsubackRemainingLength(p: UnsubackPacket, version: ProtocolVersion): number {
+  checkPacketId(WA, p.packetId);
+  if (version < 5) return 2;
+  const codes = p.reasonCodes;
+  if (!Array.isArray(codes) || codes.length === 0) {
+    typeFail(WA, "reasonCodes must be a non-empty array on MQTT 5");
+  }
+  for (let i = 0; i < codes.length; i++) {
+    checkReasonCode(WA, PacketType.Unsuback, codes[i], version, `reasonCodes[${i}]`);
+  }
+  return 2 + codes.length + propertyBlockSize(p.properties, PacketType.Unsuback, WA);
+}
+
+/** Writes UNSUBACK `p` at `pos`; returns the position after it. */
+export function writeUnsuback(
+  p: UnsubackPacket,
+  buf: Uint8Array,
+  pos: number,
+  remaining: number,
+  version: ProtocolVersion,
+): number {
+  buf[pos++] = 0xb0;
+  pos = writeVarint(buf, pos, remaining);
+  buf[pos++] = p.packetId >>> 8;
+  buf[pos++] = p.packetId & 0xff;
+  if (version === 5) {
+    const len = propertiesLength(p.properties, PacketType.Unsuback, WA);
+    pos = writeProperties(buf, pos, p.properties, len);
+    for (const code of p.reasonCodes!) buf[pos++] = code;
+  }
+  return pos;
+}
+
+/**
+ * Decodes an UNSUBACK body; `reasonCodes` only on MQTT 5.
+ *
+ * @throws {MqttDecodeError} for a wrong length or a code not allowed.
+ */
+export function decodeUnsuback(r: Reader, version: ProtocolVersion): UnsubackPacket {
+  const packet: UnsubackPacket = { type: "unsuback", packetId: readPacketId(r) };
+  if (version === 5) {
+    const properties = readProperties(r, PacketType.Unsuback);
+    if (properties !== undefined) packet.properties = properties;
+    if (r.left === 0) r.fail("MALFORMED_PACKET", "there are no reason codes");
+    const codes: number[] = [];
+    while (r.left > 0) codes.push(readReasonCode(r, PacketType.Unsuback, version));
+    packet.reasonCodes = codes;
+  }
+  expectEnd(r);
+  return packet;
+}
