@@ -50,6 +50,9 @@ export function writeBinary(buf: Uint8Array, pos: number, data: Uint8Array): num
   return pos + data.length;
 }
 
+/** Longest topic name remembered by {@linkcode Reader.topic}. */
+const TOPIC_CACHE_BYTES = 256;
+
 /**
  * A bounds-checked cursor over one packet's bytes. `delta` maps buffer
  * positions to stream offsets for error reporting; `name` is the packet name
@@ -153,6 +156,43 @@ export class Reader {
     this.pos += len;
     return s;
   }
+
+  /**
+   * Reads a length-prefixed UTF-8 topic name, reusing the previous string
+   * when the bytes repeat (streams often carry one topic over and over), so
+   * a repeated topic costs a compare instead of a new string.
+   */
+  topic(what: string): string {
+    const len = this.u16(what);
+    this.#need(len, what);
+    const buf = this.buf;
+    const start = this.pos;
+    const cache = this.#topicBytes;
+    if (len === this.#topicLength && cache !== undefined) {
+      let i = 0;
+      while (i < len && cache[i] === buf[start + i]) i++;
+      if (i === len) {
+        this.pos += len;
+        return this.#topic;
+      }
+    }
+    const s = readUtf8(buf, start, start + len);
+    if (s === undefined) {
+      this.fail("INVALID_UTF8", `${what} is not well-formed UTF-8 without U+0000`, start);
+    }
+    if (len <= TOPIC_CACHE_BYTES) {
+      const bytes = this.#topicBytes ??= new Uint8Array(TOPIC_CACHE_BYTES);
+      for (let i = 0; i < len; i++) bytes[i] = buf[start + i]!;
+      this.#topicLength = len;
+      this.#topic = s;
+    }
+    this.pos += len;
+    return s;
+  }
+
+  #topicBytes: Uint8Array | undefined;
+  #topicLength = -1;
+  #topic = "";
 
   /** Reads length-prefixed binary data. */
   binary(what: string): Uint8Array {

@@ -133,3 +133,8 @@ export function expectEnd(r: Reader) {
     r.fail("LENGTH_MISMATCH", `${r.end - r.pos} bytes follow the end of the packet`);
   }
 }
+
+/** Quotes network-supplied text for a message, cut to 64 characters. */
+export function quote(s: string): string {
+  return JSON.stringify(s.length > 64 ? `${s.slice(0, 64)}…` : s);
+}

@@ -7,7 +7,7 @@
  */
 
 import type { ProtocolVersion } from "./types.ts";
-import { PACKET_NAME, PacketType, REQUIRED_HEADER_FLAGS } from "./constants.ts";
+import { MAX_PACKET_SIZE, PACKET_NAME, PacketType, REQUIRED_HEADER_FLAGS } from "./constants.ts";
 import { MqttDecodeError } from "./errors.ts";
 
 /**
@@ -64,7 +64,9 @@ export function parseHeader(
   version: ProtocolVersion,
   maxPacketSize: number,
 ): number {
-  checkFirstByte(buf[start]!, version, start + delta);
+  const first = buf[start]!;
+  checkFirstByte(first, version, start + delta);
+  const name = PACKET_NAME[first >> 4];
   let value = 0;
   let mul = 1;
   for (let i = 1; i <= 4; i++) {
@@ -74,9 +76,7 @@ export function parseHeader(
     if ((byte & 0x80) === 0) {
       if (byte === 0 && i > 1) {
         throw new MqttDecodeError(
-          `Cannot decode ${
-            PACKET_NAME[buf[start]! >> 4]
-          }: remaining length is not minimally encoded`,
+          `Cannot decode ${name}: remaining length is not minimally encoded`,
           "MALFORMED_REMAINING_LENGTH",
           start + 1 + delta,
         );
@@ -84,9 +84,7 @@ export function parseHeader(
       const total = 1 + i + value;
       if (total > maxPacketSize) {
         throw new MqttDecodeError(
-          `Cannot decode ${
-            PACKET_NAME[buf[start]! >> 4]
-          }: packet of ${total} bytes exceeds the maximum of ${maxPacketSize}`,
+          `Cannot decode ${name}: packet of ${total} bytes exceeds the maximum of ${maxPacketSize}`,
           "PACKET_TOO_LARGE",
           start + delta,
         );
@@ -96,10 +94,26 @@ export function parseHeader(
     }
     mul *= 128;
   }
-  // [MQTT-2.2.3-1] at most four bytes of remaining length.
+  // At most four bytes (MQTT 3.1.1 section 2.2.3, MQTT 5 section 1.5.5).
   throw new MqttDecodeError(
-    `Cannot decode ${PACKET_NAME[buf[start]! >> 4]}: remaining length is longer than 4 bytes`,
+    `Cannot decode ${name}: remaining length is longer than 4 bytes`,
     "MALFORMED_REMAINING_LENGTH",
     start + 1 + delta,
   );
+}
+
+/** Validates a decoder's protocol level option. */
+export function checkVersion(v: unknown): ProtocolVersion {
+  if (v !== 3 && v !== 4 && v !== 5) {
+    throw new RangeError("Cannot create decoder: protocolVersion must be 3, 4 or 5");
+  }
+  return v;
+}
+
+/** Validates a decoder's maximum packet size option (capped at MAX_PACKET_SIZE). */
+export function checkMax(n: unknown): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 2) {
+    throw new RangeError("Cannot create decoder: maxPacketSize must be an integer of at least 2");
+  }
+  return Math.min(n, MAX_PACKET_SIZE);
 }

@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import type { Packet, ProtocolVersion } from "./types.ts";
 import { MqttDecodeError, type MqttDecodeErrorCode } from "./errors.ts";
 import { encode, encodedLength, encodeInto } from "./encode.ts";
-import { decodePacket, MqttDecoder } from "./decoder.ts";
+import { MqttDecoder } from "./decoder.ts";
+import { decodePacket } from "./decode_packet.ts";
 
 /** Parses "30 02 00 01" (spaces optional) into bytes. */
 export function hex(s: string): Uint8Array {

@@ -4,7 +4,7 @@
  * MQTT 5 short forms: with reason code 0 and no properties the packet is 2
  * bytes long (packet identifier only); with a reason code and no properties
  * it is 3 bytes long. Both decode, and the encoder writes the shortest form.
- * [MQTT-3.4.2-1] and section 3.4.2.1 of MQTT 5.
+ * Sections 3.4.2.1 and 3.4.2.2.1 of MQTT 5.
  *
  * @module
  */
@@ -73,7 +73,7 @@ export function decodeAck(r: Reader, typeId: number, version: ProtocolVersion): 
   const packet: AckPacket = { type: ACK_TYPES[typeId - 4]!, packetId: readPacketId(r) };
   if (version === 5) {
     packet.reasonCode = r.left > 0 ? readReasonCode(r, typeId, version) : 0;
-    // [MQTT-3.4.2.2.1] with a remaining length below 4 there are no properties.
+    // With a remaining length below 4 there are no properties (MQTT 5 section 3.4.2.2.1).
     if (r.left > 0) {
       const properties = readProperties(r, typeId);
       if (properties !== undefined) packet.properties = properties;

@@ -3,9 +3,10 @@
  * return code (0..5); on level 5 it is a reason code from the CONNACK table.
  *
  * A level-5 decoder also accepts a 2-byte CONNACK without a property block
- * whose code is a 3.1.1 return code: that is how servers without MQTT 5
+ * whose code is a 3.1.1 refusal (1..5): that is how servers without MQTT 5
  * refuse a level-5 CONNECT (return code 1, "unacceptable protocol version"),
- * and the client needs to read it to fall back to 3.1.1.
+ * and the client needs to read it to fall back to 3.1.1. A 2-byte success
+ * stays malformed on level 5 (its property length is missing).
  *
  * @module
  */
@@ -69,9 +70,9 @@ export function decodeConnack(r: Reader, version: ProtocolVersion): ConnackPacke
   }
   const codeAt = r.pos;
   const code = r.u8("reason code");
-  const legacy = version === 5 && r.left === 0; // 3.1.1-style refusal of a level-5 CONNECT
-  const allowed = isAllowedReasonCode(PacketType.Connack, code, version) ||
-    (legacy && isAllowedReasonCode(PacketType.Connack, code, 4));
+  // A 3.1.1-style refusal of a level-5 CONNECT: 2 bytes, return code 1..5.
+  const legacy = version === 5 && r.left === 0 && code >= 1 && code <= 5;
+  const allowed = legacy || isAllowedReasonCode(PacketType.Connack, code, version);
   if (!allowed) {
     r.fail("INVALID_REASON_CODE", `reason code 0x${code.toString(16)} is not allowed`, codeAt);
   }

@@ -20,6 +20,7 @@ import {
   checkQos,
   expectEnd,
   propertyBlockSize,
+  quote,
   rangeFail,
   stringLength,
   typeFail,
@@ -130,7 +131,7 @@ export function decodeConnect(r: Reader): ConnectPacket {
   ) {
     r.fail(
       "UNSUPPORTED_PROTOCOL",
-      `protocol ${JSON.stringify(name)} level ${level} is not supported`,
+      `protocol ${quote(name)} level ${level} is not supported`,
       nameAt,
     );
   }

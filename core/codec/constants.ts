@@ -67,7 +67,7 @@ export const MAX_REMAINING_LENGTH = 268_435_455;
  * console.log(MAX_PACKET_SIZE); // 268435460
  * ```
  */
-export const MAX_PACKET_SIZE = MAX_REMAINING_LENGTH + 5;
+export const MAX_PACKET_SIZE: number = MAX_REMAINING_LENGTH + 5;
 
 /** Packet type id by `type` discriminant. */
 export const PACKET_TYPE_ID: Readonly<Record<PacketTypeName, PacketType>> = {

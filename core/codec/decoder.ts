@@ -1,5 +1,5 @@
 /**
- * The streaming decoder and `decodePacket()`.
+ * The streaming decoder, `MqttDecoder`.
  *
  * Bytes arrive in arbitrary chunks. Packets wholly inside a chunk are decoded
  * in place (payloads are views of the chunk). A packet split across chunks is
@@ -10,7 +10,7 @@
  *
  * Remaining lengths longer than 4 bytes and non-minimal encodings (a last
  * byte of 0 after a continuation byte) are rejected as
- * MALFORMED_REMAINING_LENGTH [MQTT-1.5.5-1] [MQTT-2.2.3-1].
+ * MALFORMED_REMAINING_LENGTH [MQTT-1.5.5-1].
  *
  * @module
  */
@@ -20,21 +20,9 @@ import { MAX_PACKET_SIZE, PACKET_NAME } from "./constants.ts";
 import { MqttDecodeError } from "./errors.ts";
 import { Reader } from "./_bytes.ts";
 import { decodeBody } from "./_decode_body.ts";
-import { headerRemaining, parseHeader } from "./_header.ts";
+import { checkMax, checkVersion, headerRemaining, parseHeader } from "./_header.ts";
 
-function checkVersion(v: unknown): ProtocolVersion {
-  if (v !== 3 && v !== 4 && v !== 5) {
-    throw new RangeError("Cannot create decoder: protocolVersion must be 3, 4 or 5");
-  }
-  return v;
-}
-
-function checkMax(n: unknown): number {
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 2) {
-    throw new RangeError("Cannot create decoder: maxPacketSize must be an integer of at least 2");
-  }
-  return Math.min(n, MAX_PACKET_SIZE);
-}
+const EMPTY = new Uint8Array(0);
 
 /** Initial size of the buffer for a split packet larger than this. */
 const INITIAL_SPLIT_CAPACITY = 65_536;
@@ -199,6 +187,8 @@ export class MqttDecoder implements PacketDecoder {
       this.#failed = true;
       this.#offset += chunk.length; // DECODER_FAILED reports offsets after this chunk
       throw e;
+    } finally {
+      this.#reader.buf = EMPTY; // do not keep the chunk alive
     }
   }
 
@@ -302,52 +292,4 @@ export class MqttDecoder implements PacketDecoder {
     if (packet.type === "connect") this.#version = packet.protocolVersion;
     return packet;
   }
-}
-
-/**
- * Decodes exactly one whole packet from `bytes`. Payloads are views of
- * `bytes`.
- *
- * @param bytes One complete packet.
- * @param options Protocol level (default 4) and maximum packet size.
- * @returns The decoded packet.
- * @throws {MqttDecodeError} when `bytes` is malformed, incomplete
- * (LENGTH_MISMATCH) or holds more than one packet (LENGTH_MISMATCH).
- *
- * @example
- * ```ts
- * import { decodePacket } from "@tbwasm/sdk/codec";
- * const p = decodePacket(new Uint8Array([0x40, 0x02, 0x00, 0x07])); // { type: "puback", packetId: 7 }
- * ```
- */
-export function decodePacket(bytes: Uint8Array, options: DecoderOptions = {}): Packet {
-  if (!(bytes instanceof Uint8Array)) {
-    throw new TypeError("Cannot decode packet: bytes must be a Uint8Array");
-  }
-  const version = checkVersion(options.protocolVersion ?? 4);
-  const max = checkMax(options.maxPacketSize ?? MAX_PACKET_SIZE);
-  if (bytes.length === 0) {
-    throw new MqttDecodeError("Cannot decode packet: no bytes", "LENGTH_MISMATCH", 0);
-  }
-  const size = parseHeader(bytes, 0, bytes.length, 0, version, max);
-  const name = PACKET_NAME[bytes[0]! >> 4]!;
-  if (size === 0) {
-    throw new MqttDecodeError(
-      `Cannot decode ${name}: the fixed header is incomplete`,
-      "LENGTH_MISMATCH",
-      bytes.length,
-    );
-  }
-  const total = size + headerRemaining;
-  if (total !== bytes.length) {
-    const what = total > bytes.length ? "is incomplete" : "is followed by more bytes";
-    throw new MqttDecodeError(
-      `Cannot decode ${name}: the packet ${what} (${total} bytes expected, ${bytes.length} given)`,
-      "LENGTH_MISMATCH",
-      Math.min(total, bytes.length),
-    );
-  }
-  const r = new Reader();
-  r.reset(bytes, 0, size, total, 0, name);
-  return decodeBody(r, bytes[0]!, version);
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { decodePacket, MqttDecoder } from "./decoder.ts";
+import { MqttDecoder } from "./decoder.ts";
+import { decodePacket } from "./decode_packet.ts";
 import { encode } from "./encode.ts";
 import type { Packet, PublishPacket } from "./types.ts";
 import { assertDecodeError, hex, utf8 } from "./_test_vectors.ts";
@@ -117,7 +118,7 @@ Deno.test("MqttDecoder.push() does not buffer a huge announced packet up front",
   assert.equal(decoder.bufferedBytes, 8);
 });
 
-Deno.test("MqttDecoder.push() rejects a 5-byte remaining length [MQTT-2.2.3-1]", () => {
+Deno.test("MqttDecoder.push() rejects a 5-byte remaining length (MQTT 5 section 1.5.5)", () => {
   assertDecodeError(
     () => new MqttDecoder().push(hex("30 ff ff ff ff 01")),
     "MALFORMED_REMAINING_LENGTH",

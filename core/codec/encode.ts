@@ -13,18 +13,10 @@ import { connectRemainingLength, writeConnect } from "./connect.ts";
 import { connackRemainingLength, writeConnack } from "./connack.ts";
 import { publishRemainingLength, writePublish } from "./publish.ts";
 import { ackRemainingLength, writeAck } from "./ack.ts";
-import {
-  subackRemainingLength,
-  subscribeRemainingLength,
-  writeSuback,
-  writeSubscribe,
-} from "./subscribe.ts";
-import {
-  unsubackRemainingLength,
-  unsubscribeRemainingLength,
-  writeUnsuback,
-  writeUnsubscribe,
-} from "./unsubscribe.ts";
+import { subscribeRemainingLength, writeSubscribe } from "./subscribe.ts";
+import { subackRemainingLength, writeSuback } from "./suback.ts";
+import { unsubscribeRemainingLength, writeUnsubscribe } from "./unsubscribe.ts";
+import { unsubackRemainingLength, writeUnsuback } from "./unsuback.ts";
 import { writePing } from "./ping.ts";
 import { disconnectRemainingLength, writeDisconnect } from "./disconnect.ts";
 import { authRemainingLength, writeAuth } from "./auth.ts";

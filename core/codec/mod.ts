@@ -27,6 +27,7 @@ export {
   ReasonCode,
 } from "./constants.ts";
 export { encode, encodedLength, encodeInto } from "./encode.ts";
-export { decodePacket, MqttDecoder } from "./decoder.ts";
+export { MqttDecoder } from "./decoder.ts";
+export { decodePacket } from "./decode_packet.ts";
 export { tsCodec } from "./ts_codec.ts";
 export { isValidTopicFilter, isValidTopicName, topicMatches } from "./topic.ts";

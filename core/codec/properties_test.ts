@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { PacketType } from "./constants.ts";
 import { isPropertyAllowed, PROPERTIES, WILL_PROPERTIES } from "./properties.ts";
 import { encode } from "./encode.ts";
+import { testEncodeRejects } from "./_test_vectors.ts";
 
 const T = PacketType;
 const W = WILL_PROPERTIES;
@@ -107,3 +108,70 @@ Deno.test("encodeProperties() requires an authentication method with authenticat
     },
   );
 });
+
+const connack = { type: "connack", sessionPresent: false, reasonCode: 0 } as const;
+testEncodeRejects("encodeProperties() rejects", [
+  {
+    name: "a numeric boolean property",
+    version: 5,
+    packet: { ...connack, properties: { retainAvailable: 1 } },
+    error: TypeError,
+    message: /property retainAvailable must be a boolean/,
+  },
+  {
+    name: "a two-byte integer over 65535",
+    version: 5,
+    packet: { ...connack, properties: { serverKeepAlive: 65_536 } },
+    error: RangeError,
+    message: /property serverKeepAlive must be 0\.\.65535/,
+  },
+  {
+    name: "a four-byte integer over 2^32 - 1",
+    version: 5,
+    packet: { ...connack, properties: { sessionExpiryInterval: 2 ** 32 } },
+    error: RangeError,
+    message: /property sessionExpiryInterval must be 0\.\.4294967295/,
+  },
+  {
+    name: "a non-string string property",
+    version: 5,
+    packet: { ...connack, properties: { reasonString: 5 } },
+    error: TypeError,
+    message: /property reasonString must be a string/,
+  },
+  {
+    name: "a string property with a lone surrogate",
+    version: 5,
+    packet: { ...connack, properties: { reasonString: "\udfff" } },
+    error: TypeError,
+    message: /property reasonString must be well-formed/,
+  },
+  {
+    name: "a non-binary binary property",
+    version: 5,
+    packet: { ...connack, properties: { authenticationMethod: "m", authenticationData: [1] } },
+    error: TypeError,
+    message: /property authenticationData must be a Uint8Array/,
+  },
+  {
+    name: "user properties that are not an array",
+    version: 5,
+    packet: { ...connack, properties: { userProperties: { a: "b" } } },
+    error: TypeError,
+    message: /property userProperties must be an array/,
+  },
+  {
+    name: "a user property with a non-string value",
+    version: 5,
+    packet: { ...connack, properties: { userProperties: [["a", 1]] } },
+    error: TypeError,
+    message: /property userProperties must be a string/,
+  },
+  {
+    name: "a will property on the packet",
+    version: 5,
+    packet: { ...connack, properties: { willDelayInterval: 1 } },
+    error: TypeError,
+    message: /property willDelayInterval is not allowed/,
+  },
+]);

@@ -110,7 +110,7 @@ export function decodePublish(r: Reader, flags: number, version: ProtocolVersion
   // [MQTT-3.3.1-2] the DUP flag must be 0 for all QoS 0 messages.
   if (dup && qos === 0) r.fail("MALFORMED_PACKET", "DUP must be 0 for QoS 0", r.headerAt);
   const topicAt = r.pos;
-  const topic = r.utf8("topic name");
+  const topic = r.topic("topic name");
   // [MQTT-3.3.2-2] the topic name must not contain wildcard characters.
   if (hasWildcard(topic)) r.fail("INVALID_TOPIC", "topic name contains wildcards", topicAt);
   const packetId = qos === 0 ? 0 : readPacketId(r);

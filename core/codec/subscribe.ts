@@ -1,10 +1,10 @@
 /**
- * SUBSCRIBE and SUBACK: encode and decode.
+ * SUBSCRIBE: encode and decode.
  *
  * @module
  */
 
-import type { ProtocolVersion, QoS, SubackPacket, SubscribePacket, Subscription } from "./types.ts";
+import type { ProtocolVersion, QoS, SubscribePacket, Subscription } from "./types.ts";
 import { PacketType } from "./constants.ts";
 import { type Reader, writeVarint } from "./_bytes.ts";
 import {
@@ -12,11 +12,10 @@ import {
   checkInt,
   checkPacketId,
   checkQos,
-  checkReasonCode,
   expectEnd,
   propertyBlockSize,
+  quote,
   readPacketId,
-  readReasonCode,
   stringLength,
   typeFail,
   writeString,
@@ -26,7 +25,6 @@ import { readProperties } from "./_read_properties.ts";
 import { isSharedFilter, isValidSharedFilter, isValidTopicFilter } from "./topic.ts";
 
 const W = "SUBSCRIBE";
-const WA = "SUBACK";
 
 /**
  * Remaining length of SUBSCRIBE `p` on `version`, validating it.
@@ -36,7 +34,7 @@ const WA = "SUBACK";
 export function subscribeRemainingLength(p: SubscribePacket, version: ProtocolVersion): number {
   checkPacketId(W, p.packetId);
   const subs = p.subscriptions;
-  // [MQTT-3.8.3-3] at least one subscription.
+  // [MQTT-3.8.3-3] (3.1.1) [MQTT-3.8.3-2] (5.0): at least one subscription.
   if (!Array.isArray(subs) || subs.length === 0) {
     typeFail(W, "subscriptions must be a non-empty array");
   }
@@ -112,14 +110,14 @@ export function decodeSubscribe(r: Reader, version: ProtocolVersion): SubscribeP
     const properties = readProperties(r, PacketType.Subscribe);
     if (properties !== undefined) packet.properties = properties;
   }
-  // [MQTT-3.8.3-3] the payload holds at least one subscription.
+  // [MQTT-3.8.3-3] (3.1.1) [MQTT-3.8.3-2] (5.0): at least one subscription.
   if (r.left === 0) r.fail("MALFORMED_PACKET", "there are no subscriptions");
   while (r.left > 0) {
     const filterAt = r.pos;
     const topicFilter = r.utf8("topic filter");
     // [MQTT-4.7.1-2] [MQTT-4.7.1-3] [MQTT-4.7.3-1]
     if (!isValidTopicFilter(topicFilter)) {
-      r.fail("INVALID_TOPIC", `topic filter ${JSON.stringify(topicFilter)} is not valid`, filterAt);
+      r.fail("INVALID_TOPIC", `topic filter ${quote(topicFilter)} is not valid`, filterAt);
     }
     const optionsAt = r.pos;
     const options = r.u8("subscription options");
@@ -150,66 +148,6 @@ export function decodeSubscribe(r: Reader, version: ProtocolVersion): SubscribeP
     }
     packet.subscriptions.push(sub);
   }
-  expectEnd(r);
-  return packet;
-}
-
-/**
- * Remaining length of SUBACK `p` on `version`, validating it.
- *
- * @throws {TypeError | RangeError} naming the invalid field.
- */
-export function subackRemainingLength(p: SubackPacket, version: ProtocolVersion): number {
-  checkPacketId(WA, p.packetId);
-  const codes = p.reasonCodes;
-  if (!Array.isArray(codes) || codes.length === 0) {
-    typeFail(WA, "reasonCodes must be a non-empty array");
-  }
-  for (let i = 0; i < codes.length; i++) {
-    checkReasonCode(WA, PacketType.Suback, codes[i], version, `reasonCodes[${i}]`); // [MQTT-3.9.3-2]
-  }
-  let n = 2 + codes.length;
-  if (version === 5) n += propertyBlockSize(p.properties, PacketType.Suback, WA);
-  return n;
-}
-
-/** Writes SUBACK `p` at `pos`; returns the position after it. */
-export function writeSuback(
-  p: SubackPacket,
-  buf: Uint8Array,
-  pos: number,
-  remaining: number,
-  version: ProtocolVersion,
-): number {
-  buf[pos++] = 0x90;
-  pos = writeVarint(buf, pos, remaining);
-  buf[pos++] = p.packetId >>> 8;
-  buf[pos++] = p.packetId & 0xff;
-  if (version === 5) {
-    pos = writeProperties(
-      buf,
-      pos,
-      p.properties,
-      propertiesLength(p.properties, PacketType.Suback, WA),
-    );
-  }
-  for (const code of p.reasonCodes) buf[pos++] = code;
-  return pos;
-}
-
-/**
- * Decodes a SUBACK body.
- *
- * @throws {MqttDecodeError} for no reason codes or a code not allowed.
- */
-export function decodeSuback(r: Reader, version: ProtocolVersion): SubackPacket {
-  const packet: SubackPacket = { type: "suback", packetId: readPacketId(r), reasonCodes: [] };
-  if (version === 5) {
-    const properties = readProperties(r, PacketType.Suback);
-    if (properties !== undefined) packet.properties = properties;
-  }
-  if (r.left === 0) r.fail("MALFORMED_PACKET", "there are no reason codes");
-  while (r.left > 0) packet.reasonCodes.push(readReasonCode(r, PacketType.Suback, version));
   expectEnd(r);
   return packet;
 }

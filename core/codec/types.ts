@@ -46,7 +46,9 @@ export type UserProperty = [name: string, value: string];
 /**
  * MQTT 5 properties as a typed object. Which properties a packet may carry is
  * checked by the codec (see `PROPERTIES` in `properties.ts`). Byte-valued
- * flags defined as 0/1 by the specification are booleans here.
+ * flags defined as 0/1 by the specification are booleans here. Decoders
+ * omit `properties` from a packet whose property block is empty; encoders
+ * write properties in ascending id order (user properties in their order).
  *
  * @example Properties of a PUBLISH
  * ```ts
@@ -148,6 +150,7 @@ export interface Will {
  * ```
  */
 export interface ConnectPacket {
+  /** Discriminant. */
   type: "connect";
   /** 3, 4 or 5. The protocol name is "MQIsdp" for 3 and "MQTT" otherwise. */
   protocolVersion: ProtocolVersion;
@@ -178,9 +181,13 @@ export interface ConnectPacket {
  * ```
  */
 export interface ConnackPacket {
+  /** Discriminant. */
   type: "connack";
+  /** Session Present flag: the server resumed a session. */
   sessionPresent: boolean;
+  /** 3.1/3.1.1 return code (0..5) or MQTT 5 reason code. */
   reasonCode: number;
+  /** MQTT 5 CONNACK properties. */
   properties?: Properties;
 }
 
@@ -198,19 +205,27 @@ export interface ConnackPacket {
  * ```
  */
 export interface PublishPacket {
+  /** Discriminant. */
   type: "publish";
+  /** Topic name (empty only with a MQTT 5 Topic Alias). */
   topic: string;
+  /** Application message; a view of the decoder input when decoded. */
   payload: Uint8Array;
+  /** Quality of service. */
   qos: QoS;
+  /** RETAIN flag. */
   retain: boolean;
+  /** DUP flag (redelivery); always false on QoS 0. */
   dup: boolean;
+  /** Packet identifier (1..65535), present exactly when `qos > 0`. */
   packetId?: number;
+  /** MQTT 5 PUBLISH properties. */
   properties?: Properties;
 }
 
 /**
  * PUBACK, PUBREC, PUBREL and PUBCOMP. `reasonCode` defaults to 0 (Success)
- * and is only carried on MQTT 5.
+ * and is only carried on MQTT 5; decoded MQTT 5 acks always have it.
  *
  * @example
  * ```ts
@@ -219,14 +234,19 @@ export interface PublishPacket {
  * ```
  */
 export interface AckPacket {
+  /** Which acknowledgement this is. */
   type: "puback" | "pubrec" | "pubrel" | "pubcomp";
+  /** Packet identifier (1..65535) of the acknowledged PUBLISH or PUBREC/PUBREL. */
   packetId: number;
+  /** MQTT 5 reason code (0 = Success). */
   reasonCode?: number;
+  /** MQTT 5 properties (Reason String, User Property). */
   properties?: Properties;
 }
 
 /**
- * One entry of a SUBSCRIBE. The v5 options are ignored on 3.1/3.1.1.
+ * One entry of a SUBSCRIBE. The v5 options are ignored on 3.1/3.1.1; a
+ * decoded MQTT 5 SUBSCRIBE always carries all three.
  *
  * @example
  * ```ts
@@ -235,7 +255,9 @@ export interface AckPacket {
  * ```
  */
 export interface Subscription {
+  /** Topic filter (wildcards allowed). */
   topicFilter: string;
+  /** Maximum QoS requested. */
   qos: QoS;
   /** MQTT 5 No Local option. */
   noLocal?: boolean;
@@ -255,9 +277,13 @@ export interface Subscription {
  * ```
  */
 export interface SubscribePacket {
+  /** Discriminant. */
   type: "subscribe";
+  /** Packet identifier (1..65535). */
   packetId: number;
+  /** At least one subscription. */
   subscriptions: Subscription[];
+  /** MQTT 5 properties (Subscription Identifier, User Property). */
   properties?: Properties;
 }
 
@@ -271,9 +297,13 @@ export interface SubscribePacket {
  * ```
  */
 export interface SubackPacket {
+  /** Discriminant. */
   type: "suback";
+  /** Packet identifier of the SUBSCRIBE. */
   packetId: number;
+  /** Granted QoS or failure code, one per subscription. */
   reasonCodes: number[];
+  /** MQTT 5 properties (Reason String, User Property). */
   properties?: Properties;
 }
 
@@ -287,9 +317,13 @@ export interface SubackPacket {
  * ```
  */
 export interface UnsubscribePacket {
+  /** Discriminant. */
   type: "unsubscribe";
+  /** Packet identifier (1..65535). */
   packetId: number;
+  /** At least one topic filter. */
   topicFilters: string[];
+  /** MQTT 5 properties (User Property). */
   properties?: Properties;
 }
 
@@ -303,9 +337,13 @@ export interface UnsubscribePacket {
  * ```
  */
 export interface UnsubackPacket {
+  /** Discriminant. */
   type: "unsuback";
+  /** Packet identifier of the UNSUBSCRIBE. */
   packetId: number;
+  /** MQTT 5 reason codes, one per topic filter (required on MQTT 5). */
   reasonCodes?: number[];
+  /** MQTT 5 properties (Reason String, User Property). */
   properties?: Properties;
 }
 
@@ -319,11 +357,13 @@ export interface UnsubackPacket {
  * ```
  */
 export interface PingPacket {
+  /** PINGREQ (client) or PINGRESP (server). */
   type: "pingreq" | "pingresp";
 }
 
 /**
- * DISCONNECT (client → server; also server → client on MQTT 5).
+ * DISCONNECT (client → server; also server → client on MQTT 5). Decoded
+ * MQTT 5 DISCONNECTs always carry `reasonCode` (0 when omitted on the wire).
  *
  * @example
  * ```ts
@@ -332,13 +372,16 @@ export interface PingPacket {
  * ```
  */
 export interface DisconnectPacket {
+  /** Discriminant. */
   type: "disconnect";
+  /** MQTT 5 reason code (0 = Normal disconnection). */
   reasonCode?: number;
+  /** MQTT 5 DISCONNECT properties. */
   properties?: Properties;
 }
 
 /**
- * AUTH (MQTT 5 only).
+ * AUTH (MQTT 5 only). Decoded AUTH packets always carry `reasonCode`.
  *
  * @example
  * ```ts
@@ -347,8 +390,11 @@ export interface DisconnectPacket {
  * ```
  */
 export interface AuthPacket {
+  /** Discriminant. */
   type: "auth";
+  /** MQTT 5 reason code: 0x00 Success, 0x18 Continue, 0x19 Re-authenticate. */
   reasonCode?: number;
+  /** MQTT 5 AUTH properties (Authentication Method and Data, ...). */
   properties?: Properties;
 }
 

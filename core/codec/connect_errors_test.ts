@@ -1,0 +1,252 @@
+// Error vectors for connect.ts; the valid vectors are in connect_test.ts.
+import { testEncodeRejects, testRejects, utf8 } from "./_test_vectors.ts";
+
+const c = { type: "connect", clientId: "c", clean: true, keepalive: 60 } as const;
+const MQTT4 = "00 04 4d 51 54 54 04";
+const MQTT5 = "00 04 4d 51 54 54 05";
+const MQISDP = "00 06 4d 51 49 73 64 70 03";
+
+testRejects("decodeConnect() rejects", [
+  {
+    name: "an unknown protocol name [MQTT-3.1.2-1]",
+    version: 4,
+    bytes: "10 0d 00 04 4d 51 54 58 04 02 00 3c 00 01 63",
+    code: "UNSUPPORTED_PROTOCOL",
+    offset: 2,
+  },
+  {
+    name: "protocol level 6 [MQTT-3.1.2-2]",
+    version: 4,
+    bytes: "10 0d 00 04 4d 51 54 54 06 02 00 3c 00 01 63",
+    code: "UNSUPPORTED_PROTOCOL",
+    offset: 2,
+  },
+  {
+    name: "MQIsdp with level 4 [MQTT-3.1.2-2]",
+    version: 4,
+    bytes: "10 0f 00 06 4d 51 49 73 64 70 04 02 00 3c 00 01 63",
+    code: "UNSUPPORTED_PROTOCOL",
+    offset: 2,
+  },
+  {
+    name: "the reserved connect flag [MQTT-3.1.2-3]",
+    version: 4,
+    bytes: `10 0d ${MQTT4} 03 00 3c 00 01 63`,
+    code: "MALFORMED_PACKET",
+    offset: 9,
+  },
+  {
+    name: "the reserved connect flag [MQTT-3.1.2-3]",
+    version: 5,
+    bytes: `10 0e ${MQTT5} 01 00 3c 00 00 01 63`,
+    code: "MALFORMED_PACKET",
+    offset: 9,
+  },
+  {
+    name: "will QoS 3 [MQTT-3.1.2-14]",
+    version: 4,
+    bytes: `10 13 ${MQTT4} 1e 00 3c 00 01 63 00 01 77 00 01 78`,
+    code: "INVALID_QOS",
+    offset: 9,
+  },
+  {
+    name: "will QoS without the will flag [MQTT-3.1.2-13]",
+    version: 4,
+    bytes: `10 0d ${MQTT4} 0a 00 3c 00 01 63`,
+    code: "MALFORMED_PACKET",
+    offset: 9,
+  },
+  {
+    name: "will retain without the will flag [MQTT-3.1.2-15]",
+    version: 5,
+    bytes: `10 0e ${MQTT5} 22 00 3c 00 00 01 63`,
+    code: "MALFORMED_PACKET",
+    offset: 9,
+  },
+  {
+    name: "a password without a user name [MQTT-3.1.2-22]",
+    version: 4,
+    bytes: `10 10 ${MQTT4} 42 00 3c 00 01 63 00 01 70`,
+    code: "MALFORMED_PACKET",
+    offset: 9,
+  },
+  {
+    name: "a password without a user name [MQTT-3.1.2-22]",
+    version: 3,
+    bytes: `10 12 ${MQISDP} 42 00 3c 00 01 63 00 01 70`,
+    code: "MALFORMED_PACKET",
+    offset: 11,
+  },
+  {
+    name: "a will topic with wildcards [MQTT-3.1.3-11]",
+    version: 4,
+    bytes: `10 13 ${MQTT4} 06 00 3c 00 01 63 00 01 23 00 01 78`,
+    code: "INVALID_TOPIC",
+    offset: 15,
+  },
+  {
+    name: "a missing will payload",
+    version: 4,
+    bytes: `10 10 ${MQTT4} 06 00 3c 00 01 63 00 01 77`,
+    code: "LENGTH_MISMATCH",
+  },
+  {
+    name: "a truncated client id",
+    version: 4,
+    bytes: `10 0d ${MQTT4} 02 00 3c 00 02 63`,
+    code: "LENGTH_MISMATCH",
+  },
+  {
+    name: "trailing bytes",
+    version: 4,
+    bytes: `10 0e ${MQTT4} 02 00 3c 00 01 63 00`,
+    code: "LENGTH_MISMATCH",
+    offset: 15,
+  },
+  {
+    name: "header flags 0b0001 [MQTT-2.2.2-2]",
+    version: 4,
+    bytes: `11 0d ${MQTT4} 02 00 3c 00 01 63`,
+    code: "INVALID_HEADER_FLAGS",
+    offset: 0,
+  },
+  {
+    name: "a Topic Alias property",
+    version: 5,
+    bytes: `10 11 ${MQTT5} 02 00 3c 03 23 00 01 00 01 63`,
+    code: "INVALID_PROPERTY",
+    offset: 13,
+  },
+  {
+    name: "receive maximum 0",
+    version: 5,
+    bytes: `10 11 ${MQTT5} 02 00 3c 03 21 00 00 00 01 63`,
+    code: "INVALID_PROPERTY",
+    offset: 13,
+  },
+  {
+    name: "maximum packet size 0",
+    version: 5,
+    bytes: `10 13 ${MQTT5} 02 00 3c 05 27 00 00 00 00 00 01 63`,
+    code: "INVALID_PROPERTY",
+    offset: 13,
+  },
+  {
+    name: "authentication data without a method",
+    version: 5,
+    bytes: `10 12 ${MQTT5} 02 00 3c 04 16 00 01 09 00 01 63`,
+    code: "INVALID_PROPERTY",
+  },
+  {
+    name: "a Session Expiry Interval in the will properties",
+    version: 5,
+    bytes: `10 1a ${MQTT5} 06 00 3c 00 00 01 63 05 11 00 00 00 01 00 01 77 00 01 78`,
+    code: "INVALID_PROPERTY",
+    offset: 17,
+  },
+]);
+
+testEncodeRejects("encodeConnect() rejects", [
+  {
+    name: "protocol version 6",
+    version: 4,
+    packet: { ...c, protocolVersion: 6 },
+    error: RangeError,
+    message: /protocolVersion must be 3, 4 or 5/,
+  },
+  {
+    name: "keepalive 65536",
+    version: 4,
+    packet: { ...c, protocolVersion: 4, keepalive: 65536 },
+    error: RangeError,
+    message: /keepalive must be 0\.\.65535/,
+  },
+  {
+    name: "a fractional keepalive",
+    version: 4,
+    packet: { ...c, protocolVersion: 4, keepalive: 1.5 },
+    error: TypeError,
+    message: /keepalive must be an integer/,
+  },
+  {
+    name: "a numeric client id",
+    version: 4,
+    packet: { ...c, protocolVersion: 4, clientId: 1 },
+    error: TypeError,
+    message: /clientId must be a string/,
+  },
+  {
+    name: "an empty client id on MQTT 3.1",
+    version: 3,
+    packet: { ...c, protocolVersion: 3, clientId: "" },
+    error: RangeError,
+    message: /clientId must not be empty/,
+  },
+  {
+    name: "a password without a user name [MQTT-3.1.2-22]",
+    version: 4,
+    packet: { ...c, protocolVersion: 4, password: utf8("p") },
+    error: TypeError,
+    message: /password requires a username/,
+  },
+  {
+    name: "a string password",
+    version: 5,
+    packet: { ...c, protocolVersion: 5, username: "u", password: "p" },
+    error: TypeError,
+    message: /password must be a Uint8Array/,
+  },
+  {
+    name: "a will topic with wildcards",
+    version: 4,
+    packet: {
+      ...c,
+      protocolVersion: 4,
+      will: { topic: "#", payload: utf8("x"), qos: 0, retain: false },
+    },
+    error: TypeError,
+    message: /will\.topic/,
+  },
+  {
+    name: "will QoS 3",
+    version: 4,
+    packet: {
+      ...c,
+      protocolVersion: 4,
+      will: { topic: "w", payload: utf8("x"), qos: 3, retain: false },
+    },
+    error: RangeError,
+    message: /will\.qos/,
+  },
+  {
+    name: "a Topic Alias property",
+    version: 5,
+    packet: { ...c, protocolVersion: 5, properties: { topicAlias: 1 } },
+    error: TypeError,
+    message: /property topicAlias is not allowed/,
+  },
+  {
+    name: "a will Session Expiry Interval",
+    version: 5,
+    packet: {
+      ...c,
+      protocolVersion: 5,
+      will: {
+        topic: "w",
+        payload: utf8("x"),
+        qos: 0,
+        retain: false,
+        properties: { sessionExpiryInterval: 1 },
+      },
+    },
+    error: TypeError,
+    message: /property sessionExpiryInterval is not allowed/,
+  },
+  {
+    name: "receive maximum 0",
+    version: 5,
+    packet: { ...c, protocolVersion: 5, properties: { receiveMaximum: 0 } },
+    error: RangeError,
+    message: /receiveMaximum/,
+  },
+]);
