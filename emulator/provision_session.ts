@@ -1,0 +1,54 @@
+/**
+ * PUBLISH in a provision-only session (`MqttTransportHandler.processProvisionSessionMsg`).
+ *
+ * @module
+ */
+
+import type { PublishPacket } from "../core/codec/mod.ts";
+import { JsonSyntaxError, parseJson } from "./_json.ts";
+import { provision, ProvisionRequestError, readProvisionRequest } from "./provision.ts";
+import type { Session } from "./session.ts";
+
+const utf8 = new TextDecoder();
+
+/**
+ * Handles `/provision/request`: PUBACK, then the response on
+ * `/provision/response`, and the session is closed after the configured delay.
+ * Another topic gets PUBACK 0x90 and DISCONNECT 0x90; a request without key or
+ * secret gets PUBACK 0x83 and DISCONNECT 0x83; a payload that is not a JSON
+ * object is an invalid payload (v5 PUBACK 0x99, 3.1.1 close).
+ */
+export function handleProvisionPublish(s: Session, p: PublishPacket): void {
+  const packetId = p.packetId ?? 0;
+  if (p.topic !== "/provision/request") {
+    s.core.emit({
+      type: "publishRejected",
+      topic: p.topic,
+      reasonCode: 0x90,
+      message: "Unknown topic",
+    }, s);
+    s.ack(packetId, 0x90);
+    return s.close("protocolError", 0x90);
+  }
+  let result;
+  try {
+    const body = parseJson(utf8.decode(p.payload));
+    if (body.t !== "obj") throw new JsonSyntaxError("Provision request is not an object");
+    result = provision(s.core.store, readProvisionRequest(body.v));
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) return s.invalidPayload(p, e.message);
+    if (e instanceof ProvisionRequestError) {
+      s.core.emit(
+        { type: "publishRejected", topic: p.topic, reasonCode: 0x83, message: e.message },
+        s,
+      );
+      s.ack(packetId, 0x83);
+      return s.close("protocolError", 0x83);
+    }
+    throw e;
+  }
+  s.ack(packetId);
+  s.publish("/provision/response", result.payload);
+  s.core.emit({ type: "provision", deviceName: result.deviceName, status: result.status }, s);
+  s.scheduleProvisionClose();
+}
