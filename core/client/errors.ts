@@ -1,0 +1,133 @@
+/**
+ * Typed errors of the ThingsBoard device client.
+ *
+ * @module
+ */
+
+/**
+ * An attribute key cannot be requested: ThingsBoard receives the keys as one
+ * comma-separated string and splits it on `","`, so a key containing a comma
+ * (or an empty key) would ask for something else. Thrown before anything is
+ * sent.
+ *
+ * @example
+ * ```ts
+ * import { InvalidAttributeKeyError } from "@tbwasm/sdk";
+ * const e = new InvalidAttributeKeyError("Cannot request attributes: key \"a,b\" contains a comma", "a,b");
+ * console.log(e.key); // "a,b"
+ * ```
+ */
+export class InvalidAttributeKeyError extends TypeError {
+  /** The offending key. */
+  readonly key: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param message Message in std style, without trailing period.
+   * @param key The offending key.
+   */
+  constructor(message: string, key: string) {
+    super(message);
+    this.name = "InvalidAttributeKeyError";
+    this.key = key;
+  }
+}
+
+/**
+ * ThingsBoard answered a client-side RPC with an error object
+ * (`{"error":"..."}`), e.g. `"timeout"` when no rule chain replied in time.
+ *
+ * @example
+ * ```ts
+ * import { RpcError } from "@tbwasm/sdk";
+ * const e = new RpcError("getTime", "timeout");
+ * console.log(e.message); // Cannot complete RPC "getTime": the server answered "timeout"
+ * ```
+ */
+export class RpcError extends Error {
+  /** The RPC method that was called. */
+  readonly method: string;
+  /** The server's `error` text. */
+  readonly error: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param method The RPC method.
+   * @param error The server's `error` text.
+   */
+  constructor(method: string, error: string) {
+    super(`Cannot complete RPC "${method}": the server answered "${error}"`);
+    this.name = "RpcError";
+    this.method = method;
+    this.error = error;
+  }
+}
+
+/**
+ * ThingsBoard refused a provisioning request. `status` is ThingsBoard's
+ * (`"NOT_FOUND"` for an unknown key or secret, `"FAILURE"` e.g. when the
+ * device already exists) and `errorMsg` its explanation.
+ *
+ * @example
+ * ```ts
+ * import { ProvisionError } from "@tbwasm/sdk";
+ * const e = new ProvisionError("NOT_FOUND", "Provision data was not found!");
+ * console.log(e.status, e.errorMsg);
+ * ```
+ */
+export class ProvisionError extends Error {
+  /** ThingsBoard's status, e.g. `"NOT_FOUND"` or `"FAILURE"`. */
+  readonly status: string;
+  /** ThingsBoard's `errorMsg`, when it sent one. */
+  readonly errorMsg: string | undefined;
+
+  /**
+   * Creates the error.
+   *
+   * @param status ThingsBoard's status.
+   * @param errorMsg ThingsBoard's `errorMsg`.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(status: string, errorMsg?: string, options?: ErrorOptions) {
+    super(
+      `Cannot provision device: the server answered ${status}` + (errorMsg ? ` (${errorMsg})` : ""),
+      options,
+    );
+    this.name = "ProvisionError";
+    this.status = status;
+    this.errorMsg = errorMsg;
+  }
+}
+
+/**
+ * A message from the server is not what ThingsBoard sends on its topic (not
+ * JSON, or JSON of the wrong shape). It is dropped; the client keeps running.
+ * Reported through the `error` event, or as the rejection of the request it
+ * answers.
+ *
+ * @example
+ * ```ts
+ * import { InvalidMessageError } from "@tbwasm/sdk";
+ * const e = new InvalidMessageError("Cannot parse attribute update: not JSON", "v1/devices/me/attributes");
+ * console.log(e.topic);
+ * ```
+ */
+export class InvalidMessageError extends SyntaxError {
+  /** Topic the message arrived on. */
+  readonly topic: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param message Message in std style, without trailing period.
+   * @param topic Topic the message arrived on.
+   * @param options Standard error options (`cause`).
+   */
+  constructor(message: string, topic: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidMessageError";
+    this.topic = topic;
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The ThingsBoard device client: {@linkcode TBDeviceMqttClient} with its
+ * options, events, errors and payload types.
+ *
+ * @example
+ * ```ts ignore
+ * import { TBDeviceMqttClient } from "@tbwasm/sdk";
+ * await using client = new TBDeviceMqttClient({ host: "127.0.0.1", accessToken: "A1_TEST_TOKEN" });
+ * await client.connect();
+ * await client.sendTelemetry({ temperature: 21.5 });
+ * ```
+ *
+ * @module
+ */
+
+export { TBDeviceMqttClient } from "./client.ts";
+export type {
+  AttributesResponseCallback,
+  RequestAttributesOptions,
+  RequestOptions,
+  SendOptions,
+  TBDeviceMqttClientOptions,
+} from "./options.ts";
+export type { TBDeviceMqttClientEventMap } from "./events.ts";
+export type {
+  AttributeCallback,
+  AttributeKeys,
+  AttributesResponse,
+  AttributeUpdate,
+} from "./attributes.ts";
+export type { RpcHandler, RpcRequest } from "./rpc.ts";
+export type { SessionLimits } from "./limits.ts";
+export type { WaitForMsgOptions } from "./poll.ts";
+export { DEVICE_SUBSCRIPTIONS, Topics } from "./topics.ts";
+export {
+  InvalidAttributeKeyError,
+  InvalidMessageError,
+  ProvisionError,
+  RpcError,
+} from "./errors.ts";

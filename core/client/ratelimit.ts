@@ -1,0 +1,146 @@
+/**
+ * Client-side pacing by ThingsBoard's rate limits. ThingsBoard closes a
+ * session that exceeds its tenant's limits (v5 DISCONNECT 0x83); the client
+ * paces itself instead, once `getSessionLimits` reported them. Limits are
+ * token buckets `"capacity:seconds,…"` refilled continuously (greedy, as
+ * ThingsBoard's bucket4j), applied at 80 % like the Python SDK.
+ *
+ * Telemetry and attribute messages take one token from `telemetryMessages`
+ * and one per data point from `telemetryDataPoints`; every other message
+ * takes one from `messages` (ThingsBoard's `checkEntityRateLimit`).
+ *
+ * @module
+ */
+
+import type { SessionLimits } from "./limits.ts";
+
+/** Share of the server's limits the client uses. */
+export const RATE_LIMIT_SHARE = 0.8;
+
+interface Bucket {
+  capacity: number;
+  perMs: number;
+  tokens: number;
+  at: number;
+}
+
+/** One limit: a set of token buckets that must all have room. */
+export class RateLimit {
+  #buckets: Bucket[];
+
+  /**
+   * Creates a limit from `[capacity, seconds]` pairs.
+   *
+   * @param windows Capacity and window length of each bucket.
+   * @param now Current time, ms.
+   */
+  constructor(windows: ReadonlyArray<[number, number]>, now: number) {
+    this.#buckets = windows.map(([capacity, seconds]) => ({
+      capacity,
+      perMs: capacity / (seconds * 1000),
+      tokens: capacity,
+      at: now,
+    }));
+  }
+
+  /**
+   * Parses ThingsBoard's `"cap:seconds,cap:seconds"`, scaled by `share`.
+   *
+   * @param spec The limit, or `null` for none.
+   * @param now Current time, ms.
+   * @param share Fraction of each capacity to use.
+   * @returns The limit, or `undefined` for none or an unparsable spec.
+   */
+  static parse(spec: string | null, now: number, share = RATE_LIMIT_SHARE): RateLimit | undefined {
+    if (!spec) return undefined;
+    const windows: Array<[number, number]> = [];
+    for (const part of spec.split(",")) {
+      const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(part);
+      if (!m) return undefined;
+      const capacity = Math.max(1, Math.floor(Number(m[1]) * share));
+      const seconds = Number(m[2]);
+      if (seconds <= 0) return undefined;
+      windows.push([capacity, seconds]);
+    }
+    return windows.length > 0 ? new RateLimit(windows, now) : undefined;
+  }
+
+  /**
+   * Takes `n` tokens from every bucket, going into debt when short.
+   *
+   * @param n Tokens.
+   * @param now Current time, ms.
+   * @returns Milliseconds to wait until the debt is repaid (0 if none).
+   */
+  reserve(n: number, now: number): number {
+    let wait = 0;
+    for (const b of this.#buckets) {
+      b.tokens = Math.min(b.capacity, b.tokens + (now - b.at) * b.perMs);
+      b.at = now;
+      b.tokens -= n;
+      if (b.tokens < 0) wait = Math.max(wait, Math.ceil(-b.tokens / b.perMs));
+    }
+    return wait;
+  }
+}
+
+/** The three limits of a device session. */
+export class RateLimiter {
+  #messages: RateLimit | undefined;
+  #telemetry: RateLimit | undefined;
+  #dataPoints: RateLimit | undefined;
+
+  /**
+   * Creates the limiter from reported limits.
+   *
+   * @param limits The `rateLimits` of {@linkcode SessionLimits}.
+   * @param now Current time, ms.
+   */
+  constructor(limits: SessionLimits["rateLimits"], now: number) {
+    this.#messages = RateLimit.parse(limits.messages, now);
+    this.#telemetry = RateLimit.parse(limits.telemetryMessages, now);
+    this.#dataPoints = RateLimit.parse(limits.telemetryDataPoints, now);
+  }
+
+  /**
+   * Reserves room for one message.
+   *
+   * @param dataPoints Data points of a telemetry/attributes message, or
+   * `undefined` for any other message.
+   * @param now Current time, ms.
+   * @returns Milliseconds to wait before sending.
+   */
+  reserve(dataPoints: number | undefined, now: number): number {
+    if (dataPoints === undefined) return this.#messages?.reserve(1, now) ?? 0;
+    return Math.max(
+      this.#telemetry?.reserve(1, now) ?? 0,
+      dataPoints > 0 ? this.#dataPoints?.reserve(dataPoints, now) ?? 0 : 0,
+    );
+  }
+}
+
+function countValues(values: object): number {
+  let n = 0;
+  for (const v of Object.values(values)) if (v !== null) n++;
+  return n;
+}
+
+function countEntry(entry: object): number {
+  const e = entry as { ts?: unknown; values?: unknown };
+  if ("ts" in e && "values" in e && typeof e.values === "object" && e.values !== null) {
+    return countValues(e.values);
+  }
+  return countValues(entry);
+}
+
+/**
+ * Data points of a validated telemetry or attributes payload, as
+ * ThingsBoard counts them (non-null key/value pairs).
+ *
+ * @param data Telemetry or attributes.
+ * @returns The count.
+ */
+export function countDataPoints(data: object): number {
+  if (Array.isArray(data)) return data.reduce((n: number, e: object) => n + countEntry(e), 0);
+  return countEntry(data);
+}

@@ -1,0 +1,395 @@
+/**
+ * The machinery behind {@linkcode TBDeviceMqttClient}: the MQTT connection,
+ * the ThingsBoard subscriptions, session limits, size checks, echo
+ * filtering, and request/response correlation. The client class is the
+ * documented surface over it.
+ *
+ * @module
+ */
+
+import type { ConnackPacket } from "../codec/types.ts";
+import {
+  ConnectionClosedError,
+  ConnectionRefusedError,
+  type Logger,
+  MqttClient,
+  SubscribeError,
+} from "../mqtt/mod.ts";
+import { encodeJson, type JsonValue, type PayloadSerializer } from "../payload.ts";
+import { refusalMeaning } from "./_refusal.ts";
+import { EchoFilter } from "./echo.ts";
+import { InvalidMessageError } from "./errors.ts";
+import type { TBDeviceMqttClientEventMap } from "./events.ts";
+import { checkSize, parseSessionLimits, publishSize, type SessionLimits } from "./limits.ts";
+import {
+  type ResolvedOptions,
+  resolveEngine,
+  resolveOptions,
+  type TBDeviceMqttClientOptions,
+} from "./options.ts";
+import { defaultTimers, type RequestTable } from "./requests.ts";
+import { RateLimiter } from "./ratelimit.ts";
+import { Router } from "./router.ts";
+import { rpcResult } from "./rpc.ts";
+import { DEVICE_SUBSCRIPTIONS, Topics } from "./topics.ts";
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Dispatches one of the client's events. */
+export type Emit = <K extends keyof TBDeviceMqttClientEventMap>(
+  type: K,
+  detail: TBDeviceMqttClientEventMap[K]["detail"],
+) => void;
+
+/** Timeout and signal of one request. */
+export interface WaitSpec {
+  timeout?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** One client's connection and bookkeeping. */
+export class Session {
+  /** The generic MQTT client. */
+  readonly mqtt: MqttClient;
+  /** Options with defaults. */
+  readonly options: ResolvedOptions;
+  /** Diagnostics. */
+  readonly logger: Logger;
+  /** JSON serializer of the engine. */
+  readonly serializer: PayloadSerializer;
+  /** Inbound routing, correlation tables, subscriptions, inbox. */
+  readonly router: Router;
+  /** Limits from the server, once known. */
+  limits: SessionLimits | undefined;
+  /** Largest message sent. */
+  maxPayloadSize: number;
+  #emit: Emit;
+  #echo: EchoFilter;
+  #usesToken: boolean;
+  #connectTimeout: number;
+  #connecting = false;
+  #now: () => number;
+  #limiter: RateLimiter | undefined;
+  #sleeps = new Set<{ timer: unknown; fail(error: Error): void }>();
+
+  /**
+   * Creates the session (nothing is connected yet).
+   *
+   * @param userOptions The client's options.
+   * @param emit Dispatches the client's events.
+   */
+  constructor(userOptions: TBDeviceMqttClientOptions, emit: Emit) {
+    const { tb, mqtt } = resolveOptions(userOptions);
+    const engine = resolveEngine(tb.engine);
+    this.options = tb;
+    this.logger = tb.logger ?? silent;
+    this.serializer = engine.serializer;
+    this.maxPayloadSize = tb.maxPayloadSize;
+    this.#emit = emit;
+    this.#usesToken = userOptions.accessToken !== undefined;
+    this.#connectTimeout = userOptions.connectTimeout ?? 10_000;
+    this.mqtt = new MqttClient({ ...mqtt, codec: engine.codec });
+    this.router = new Router({
+      logger: this.logger,
+      report: (error) => emit("error", error),
+      reply: (id, value) => this.sendJson("RPC reply", Topics.rpcResponse + id, value, tb.qos),
+      dispatch: tb.dispatch,
+      pollQueueSize: tb.pollQueueSize,
+      timers: tb.clock ?? defaultTimers,
+    });
+    const clock = tb.clock;
+    this.#now = clock ? () => clock.now() : () => performance.now();
+    this.#echo = new EchoFilter(this.#now);
+    this.mqtt.addEventListener("message", (e) => {
+      const packet = e.detail;
+      // MQTT 5 subscriptions use No Local; on 3.1.1 a broker sends our own messages back.
+      if (this.mqtt.protocolVersion === 4 && this.#echo.isEcho(packet.topic, packet.payload)) {
+        this.logger.debug("Ignored the echo of our own message", { topic: packet.topic });
+        return;
+      }
+      this.router.route(packet);
+    });
+    for (const type of ["disconnect", "reconnecting", "error"] as const) {
+      this.mqtt.addEventListener(type, (e) => emit(type, e.detail));
+    }
+    this.mqtt.addEventListener("connect", (e) => {
+      emit("connect", e.detail);
+      // After a reconnect the MQTT client has already re-sent the subscriptions.
+      if (!this.#connecting) this.#fetchLimits();
+    });
+  }
+
+  /**
+   * Connects, subscribes, and starts fetching the session limits.
+   *
+   * @param options Timeout and signal.
+   * @returns The CONNACK.
+   */
+  async connect(options: WaitSpec): Promise<ConnackPacket> {
+    this.#connecting = true;
+    try {
+      let connack: ConnackPacket;
+      try {
+        connack = await this.mqtt.connect(withDefined(options));
+      } catch (error) {
+        if (!(error instanceof ConnectionRefusedError)) throw error;
+        const refused = new ConnectionRefusedError(
+          error.protocolVersion === 5 ? error.reasonCode : error.returnCode,
+          error.protocolVersion,
+          refusalMeaning(error.reasonCode, this.#usesToken),
+        );
+        (refused as { cause?: unknown }).cause = error;
+        throw refused;
+      }
+      // The SUBACK gets the same time as the CONNACK did.
+      const timeout = options.timeout ?? this.#connectTimeout;
+      const timers = this.options.clock ?? defaultTimers;
+      const expiry = new AbortController();
+      const timer = timers.setTimeout(() => {
+        expiry.abort(
+          new DOMException(`Cannot connect: no SUBACK within ${timeout} ms`, "TimeoutError"),
+        );
+      }, timeout);
+      const signal = options.signal
+        ? AbortSignal.any([options.signal, expiry.signal])
+        : expiry.signal;
+      try {
+        await this.#subscribe(signal);
+      } catch (error) {
+        await this.mqtt.disconnect({ timeout: 0 }).catch(() => {});
+        throw error;
+      } finally {
+        timers.clearTimeout(timer as number);
+      }
+      this.#connecting = false;
+      this.#fetchLimits();
+      return connack;
+    } finally {
+      this.#connecting = false;
+    }
+  }
+
+  async #subscribe(signal: AbortSignal): Promise<void> {
+    const filters = [...DEVICE_SUBSCRIPTIONS];
+    let codes: number[];
+    try {
+      codes = await this.mqtt.subscribe(
+        // No Local (MQTT 5): a broker must not send our own client attributes and RPC back.
+        filters.map((topicFilter) => ({ topicFilter, qos: 1 as const, noLocal: true })),
+        { signal },
+      );
+    } catch (error) {
+      if (!(error instanceof SubscribeError)) throw error;
+      codes = error.reasonCodes;
+    }
+    const failed = filters.filter((_, i) => (codes[i] ?? 0x80) >= 0x80);
+    if (failed.length > 0) {
+      this.logger.warn("ThingsBoard refused subscriptions", { topicFilters: failed });
+      this.#emit("error", new SubscribeError(filters, codes, this.mqtt.protocolVersion));
+    }
+  }
+
+  #fetchLimits(): void {
+    if (!this.options.sessionLimits) return;
+    this.getSessionLimits({}).catch((error: Error) => {
+      this.logger.info("No session limits from the server; keeping the defaults", {
+        error: error.message,
+        maxPayloadSize: this.maxPayloadSize,
+      });
+    });
+  }
+
+  /**
+   * Asks for the session limits and applies them.
+   *
+   * @param options Timeout and signal.
+   * @returns The limits.
+   */
+  async getSessionLimits(options: WaitSpec): Promise<SessionLimits> {
+    const reply = await this.call("getSessionLimits", {}, options);
+    let limits: SessionLimits;
+    try {
+      limits = parseSessionLimits(reply);
+    } catch (e) {
+      throw new InvalidMessageError(
+        `Cannot parse session limits: ${(e as Error).message}`,
+        Topics.rpcResponse,
+      );
+    }
+    this.limits = limits;
+    this.maxPayloadSize = limits.maxPayloadSize;
+    if (this.options.rateLimits) this.#limiter = new RateLimiter(limits.rateLimits, this.#now());
+    this.#emit("sessionlimits", limits);
+    return limits;
+  }
+
+  /**
+   * Disconnects and fails pending requests.
+   *
+   * @param options Flush timeout.
+   */
+  async disconnect(options: { timeout?: number }): Promise<void> {
+    try {
+      await this.mqtt.disconnect(withDefined(options));
+    } finally {
+      const closed = new ConnectionClosedError("Cannot send: the client disconnected");
+      for (const sleep of [...this.#sleeps]) sleep.fail(closed);
+      this.router.close(
+        new ConnectionClosedError("Cannot complete request: the client disconnected"),
+      );
+    }
+  }
+
+  /**
+   * Checks a QoS option.
+   *
+   * @param qos Per-call QoS, or undefined for the client's.
+   * @returns 0 or 1.
+   * @throws {RangeError} for anything else.
+   */
+  qos(qos: number | undefined): 0 | 1 {
+    const q = qos ?? this.options.qos;
+    if (q !== 0 && q !== 1) {
+      throw new RangeError(
+        `Cannot publish: QoS ${String(q)} is not supported (ThingsBoard implements QoS 0 and 1)`,
+      );
+    }
+    return q;
+  }
+
+  /**
+   * Publishes serialized bytes after the size check.
+   *
+   * @param what What is sent, for errors.
+   * @param topic Topic.
+   * @param payload Bytes.
+   * @param qos QoS.
+   * @param signal Stops waiting (a queued message is dropped).
+   * @param dataPoints Data points of telemetry/attributes (for rate limits);
+   * `undefined` for other messages.
+   */
+  async publish(
+    what: string,
+    topic: string,
+    payload: Uint8Array,
+    qos: 0 | 1,
+    signal?: AbortSignal,
+    dataPoints?: number,
+  ): Promise<void> {
+    const size = publishSize(topic, payload.length, qos, this.mqtt.protocolVersion);
+    checkSize(what, size, this.maxPayloadSize);
+    const wait = this.#limiter?.reserve(dataPoints, this.#now()) ?? 0;
+    if (wait > 0) {
+      this.logger.debug("Pacing by ThingsBoard's rate limits", { topic, wait });
+      await this.#sleep(wait, signal);
+    }
+    if (
+      topic === Topics.attributes || topic.startsWith(Topics.rpcRequest) ||
+      topic.startsWith(Topics.rpcResponse)
+    ) {
+      this.#echo.record(topic, payload);
+    }
+    await this.mqtt.publish(topic, payload, signal ? { qos, signal } : { qos });
+  }
+
+  #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    const timers = this.options.clock ?? defaultTimers;
+    return new Promise<void>((resolve, reject) => {
+      signal?.throwIfAborted();
+      const entry = {
+        timer: timers.setTimeout(() => done(), ms),
+        fail: (error: Error) => done(error),
+      };
+      const onAbort = () => done(signal?.reason as Error);
+      const done = (error?: Error) => {
+        this.#sleeps.delete(entry);
+        timers.clearTimeout(entry.timer as number);
+        signal?.removeEventListener("abort", onAbort);
+        if (error) reject(error);
+        else resolve();
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#sleeps.add(entry);
+    });
+  }
+
+  /**
+   * Validates, serializes and publishes a JSON value.
+   *
+   * @param what What is sent, for errors.
+   * @param topic Topic.
+   * @param value The value.
+   * @param qos QoS.
+   * @param signal Stops waiting.
+   */
+  sendJson(
+    what: string,
+    topic: string,
+    value: unknown,
+    qos: 0 | 1,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    try {
+      return this.publish(what, topic, encodeJson(value, what, this.serializer), qos, signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Publishes a request on `prefix + id` and waits for the response with that id.
+   *
+   * @param table The correlation table.
+   * @param what Message prefix for errors ("Cannot request attributes").
+   * @param prefix Topic prefix.
+   * @param payload Serialized request.
+   * @param options Timeout and signal.
+   * @returns The response.
+   */
+  request<T>(
+    table: RequestTable<T>,
+    what: string,
+    prefix: string,
+    payload: Uint8Array,
+    options: WaitSpec,
+  ): Promise<T> {
+    options.signal?.throwIfAborted();
+    const id = table.allocate();
+    const response = table.wait(id, {
+      timeout: options.timeout ?? this.options.requestTimeout,
+      signal: options.signal,
+      what: `${what} (request ${id})`,
+    });
+    this.publish(what, prefix + id, payload, this.options.qos)
+      .catch((error) => table.reject(id, error));
+    return response;
+  }
+
+  /**
+   * Calls a client-side RPC.
+   *
+   * @param method Method.
+   * @param params Params.
+   * @param options Timeout and signal.
+   * @returns The reply.
+   */
+  async call(method: string, params: unknown, options: WaitSpec): Promise<JsonValue> {
+    if (typeof method !== "string" || method === "") {
+      throw new TypeError("Cannot send RPC call: method must be a non-empty string");
+    }
+    const body = encodeJson({ method, params }, "RPC call", this.serializer);
+    const reply = await this.request(
+      this.router.rpcCalls,
+      `Cannot complete RPC "${method}"`,
+      Topics.rpcRequest,
+      body,
+      options,
+    );
+    return rpcResult(method, reply);
+  }
+}
+
+/** Drops `undefined` properties (for `exactOptionalPropertyTypes` targets). */
+function withDefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
+}
