@@ -158,9 +158,10 @@ export class MqttDecoder implements PacketDecoder {
    *
    * @param chunk The next bytes of the stream.
    * @returns The packets completed by this chunk (often none or one).
-   * @throws {MqttDecodeError} on malformed input (packets decoded earlier
-   * in the same chunk are dropped with it); afterwards every push throws
-   * `DECODER_FAILED` until {@linkcode MqttDecoder.reset}.
+   * @throws {MqttDecodeError} on malformed input; packets completed earlier
+   * in the same chunk are in its `packets` (a server may send a CONNACK
+   * refusal followed by a DISCONNECT it should not send). Afterwards every
+   * push throws `DECODER_FAILED` until {@linkcode MqttDecoder.reset}.
    *
    * @example
    * ```ts
@@ -181,10 +182,13 @@ export class MqttDecoder implements PacketDecoder {
     if (!(chunk instanceof Uint8Array)) {
       throw new TypeError("Cannot decode packet: chunk must be a Uint8Array");
     }
+    const out: Packet[] = [];
     try {
-      return this.#push(chunk);
+      this.#push(chunk, out);
+      return out;
     } catch (e) {
       this.#failed = true;
+      if (e instanceof MqttDecodeError) e.packets = out;
       this.#offset += chunk.length; // DECODER_FAILED reports offsets after this chunk
       throw e;
     } finally {
@@ -192,8 +196,7 @@ export class MqttDecoder implements PacketDecoder {
     }
   }
 
-  #push(chunk: Uint8Array): Packet[] {
-    const out: Packet[] = [];
+  #push(chunk: Uint8Array, out: Packet[]): void {
     const len = chunk.length;
     const base = this.#offset;
     let pos = 0;
@@ -207,7 +210,7 @@ export class MqttDecoder implements PacketDecoder {
       const size = parseHeader(this.#hdr, 0, this.#hdrLen, delta, this.#version, this.#max);
       if (size === 0) {
         this.#offset += len;
-        return out;
+        return;
       }
       pos = size - had;
       this.#hdrLen = 0;
@@ -225,7 +228,7 @@ export class MqttDecoder implements PacketDecoder {
       pos += n;
       if (this.#pendingLen < this.#pendingTotal) {
         this.#offset += len;
-        return out;
+        return;
       }
       const buf = this.#pending;
       this.#pending = null;
@@ -250,7 +253,6 @@ export class MqttDecoder implements PacketDecoder {
       }
     }
     this.#offset += len;
-    return out;
   }
 
   /** Starts gathering a split packet from `src[from..from+have)`. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { MqttDecoder } from "./decoder.ts";
+import { MqttDecodeError } from "./errors.ts";
 import { decodePacket } from "./decode_packet.ts";
 import { encode } from "./encode.ts";
 import type { Packet, PublishPacket } from "./types.ts";
@@ -213,4 +214,21 @@ Deno.test("decodePacket() decodes exactly one packet", () => {
     "PACKET_TOO_LARGE",
     0,
   );
+});
+
+Deno.test("MqttDecoder.push() hands packets decoded before a fault to the error", () => {
+  // ThingsBoard answers a bad token on MQTT 5 with CONNACK 0x86 and then a
+  // DISCONNECT 0x86, a reason code DISCONNECT may not carry [MQTT-3.14.2.1].
+  const decoder = new MqttDecoder({ protocolVersion: 5 });
+  const chunk = new Uint8Array([0x20, 0x03, 0x00, 0x86, 0x00, 0xe0, 0x02, 0x86, 0x00]);
+  let caught: unknown;
+  try {
+    decoder.push(chunk);
+  } catch (e) {
+    caught = e;
+  }
+  assert.ok(caught instanceof MqttDecodeError);
+  assert.equal(caught.code, "INVALID_REASON_CODE");
+  assert.deepEqual(caught.packets, [{ type: "connack", sessionPresent: false, reasonCode: 0x86 }]);
+  assert.throws(() => decoder.push(new Uint8Array([0xd0, 0x00])), { code: "DECODER_FAILED" });
 });

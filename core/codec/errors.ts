@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { Packet } from "./types.ts";
+
 /**
  * Stable machine-readable codes carried by {@linkcode MqttDecodeError}.
  *
@@ -64,6 +66,11 @@ export class MqttDecodeError extends SyntaxError {
   readonly code: MqttDecodeErrorCode;
   /** Byte offset in the stream (since the last reset) where the fault was found. */
   readonly offset: number;
+  /**
+   * Whole packets decoded from the same chunk before the fault, in order.
+   * Act on them (a CONNACK refusal, say) before closing the connection.
+   */
+  packets: Packet[] = [];
 
   /**
    * Creates a decode error.
