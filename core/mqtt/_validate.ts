@@ -1,0 +1,235 @@
+/**
+ * Checks of user input, done before anything is queued or sent. Private to
+ * the client.
+ *
+ * @module
+ */
+
+import { isValidTopicFilter, isValidTopicName } from "../codec/mod.ts";
+import type { Codec, ConnectPacket, PublishPacket, Subscription } from "../codec/types.ts";
+import type { ReconnectOptions } from "./backoff.ts";
+import { PayloadTooLargeError } from "./errors.ts";
+import type { MqttClientOptions, PublishOptions } from "./options.ts";
+import type { TlsOptions } from "./transport.ts";
+
+/** CONNECT fields fixed for the life of a client. */
+export type MqttConnectFields = Omit<ConnectPacket, "protocolVersion">;
+
+/** Options after defaults and checks. */
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  tls: TlsOptions | undefined;
+  connect: MqttConnectFields;
+  protocolVersion: 4 | 5;
+  fallback: boolean;
+  connectTimeout: number;
+  reconnect: ReconnectOptions | undefined;
+  maxInflight: number;
+  maxPacketSize: number;
+}
+
+function intIn(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `Cannot create MQTT client: ${name} ${value} is not an integer in ${min}..${max}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Applies defaults and validates client options.
+ *
+ * @param o Options.
+ * @returns Resolved options.
+ * @throws {TypeError | RangeError} Naming the bad option (never its value for credentials).
+ */
+export function resolveOptions(o: MqttClientOptions): ResolvedOptions {
+  if (typeof o?.host !== "string" || o.host === "") {
+    throw new TypeError("Cannot create MQTT client: host must be a non-empty string");
+  }
+  const tls = o.tls === true ? {} : o.tls === false || o.tls === undefined ? undefined : o.tls;
+  if (tls && (tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new TypeError(
+      "Cannot create MQTT client: a TLS client certificate needs both cert and key",
+    );
+  }
+  if (tls && tls.cert !== undefined && tls.serverName !== undefined) {
+    throw new TypeError(
+      "Cannot create MQTT client: tls.serverName cannot be combined with a client certificate",
+    );
+  }
+  const port = intIn("port", o.port ?? (tls ? 8883 : 1883), 1, 65535);
+  const protocolVersion = o.protocolVersion ?? 5;
+  if (protocolVersion !== 4 && protocolVersion !== 5) {
+    throw new RangeError(
+      `Cannot create MQTT client: protocolVersion ${protocolVersion} is not 4 or 5`,
+    );
+  }
+  const keepalive = intIn("keepalive", o.keepalive ?? 60, 0, 65535);
+  const connectTimeout = o.connectTimeout ?? 10_000;
+  if (!(connectTimeout > 0)) {
+    throw new RangeError("Cannot create MQTT client: connectTimeout must be > 0");
+  }
+  const maxInflight = intIn("maxInflight", o.maxInflight ?? 100, 1, 65535);
+  const maxPacketSize = intIn("maxPacketSize", o.maxPacketSize ?? 268_435_460, 16, 268_435_460);
+  if (o.clientId !== undefined && typeof o.clientId !== "string") {
+    throw new TypeError("Cannot create MQTT client: clientId must be a string");
+  }
+  if (o.username !== undefined && typeof o.username !== "string") {
+    throw new TypeError("Cannot create MQTT client: username must be a string");
+  }
+  if (
+    o.password !== undefined && typeof o.password !== "string" &&
+    !(o.password instanceof Uint8Array)
+  ) {
+    throw new TypeError("Cannot create MQTT client: password must be a string or a Uint8Array");
+  }
+  const connect: MqttConnectFields = {
+    type: "connect",
+    clientId: o.clientId ?? "",
+    clean: true,
+    keepalive,
+    ...(o.username !== undefined ? { username: o.username } : {}),
+    ...(o.password !== undefined
+      ? {
+        password: typeof o.password === "string"
+          ? new TextEncoder().encode(o.password)
+          : o.password,
+      }
+      : {}),
+  };
+  const reconnect = o.reconnect === false
+    ? undefined
+    : o.reconnect === true || o.reconnect === undefined
+    ? {}
+    : o.reconnect;
+  return {
+    host: o.host,
+    port,
+    tls,
+    connect,
+    protocolVersion,
+    fallback: o.fallback ?? true,
+    connectTimeout,
+    reconnect,
+    maxInflight,
+    maxPacketSize,
+  };
+}
+
+let lastValidTopic = "\u0000"; // never a valid topic name
+
+/**
+ * Builds and checks a PUBLISH.
+ *
+ * @param codec Codec (for exact sizes).
+ * @param topic Topic name.
+ * @param payload Payload.
+ * @param options QoS, retain, properties.
+ * @param limit Largest packet allowed.
+ * @param protocolVersion Level to size the packet for.
+ * @param maxQos Highest QoS the server accepts.
+ * @returns The packet (without packet identifier).
+ * @throws {TypeError} For a bad topic, payload or option.
+ * @throws {RangeError} For QoS 2 or a QoS above the server's maximum.
+ * @throws {PayloadTooLargeError} If the packet exceeds `limit`.
+ */
+export function buildPublish(
+  codec: Codec,
+  topic: string,
+  payload: Uint8Array,
+  options: PublishOptions | undefined,
+  limit: number,
+  protocolVersion: 4 | 5,
+  maxQos: 0 | 1,
+): PublishPacket {
+  if (topic !== lastValidTopic) {
+    if (typeof topic !== "string" || !isValidTopicName(topic)) {
+      throw new TypeError(`Cannot publish: "${String(topic)}" is not a valid topic name`);
+    }
+    lastValidTopic = topic; // one-entry cache: telemetry goes to the same topic again and again
+  }
+  if (!(payload instanceof Uint8Array)) {
+    throw new TypeError("Cannot publish: payload must be a Uint8Array");
+  }
+  const qos = options?.qos ?? 0;
+  if (qos !== 0 && qos !== 1) {
+    if ((qos as number) === 2) {
+      throw new RangeError(
+        "Cannot publish with QoS 2: this client supports QoS 0 and 1 (ThingsBoard has no QoS 2)",
+      );
+    }
+    throw new TypeError(`Cannot publish: qos ${String(qos)} is not 0 or 1`);
+  }
+  if (qos > maxQos) {
+    throw new RangeError(
+      `Cannot publish with QoS ${qos}: the server accepts QoS ${maxQos} at most`,
+    );
+  }
+  // QoS 1 packets get a placeholder id (set when sent) so every packet keeps one shape.
+  const retain = options?.retain ?? false;
+  const packet: PublishPacket = qos === 0
+    ? { type: "publish", topic, payload, qos, retain, dup: false }
+    : { type: "publish", topic, payload, qos, retain, dup: false, packetId: 0 };
+  if (options?.properties !== undefined) packet.properties = options.properties;
+  const bound = topic.length * 3 + payload.length + 16;
+  if (bound > limit || options?.properties !== undefined) {
+    // Exact size (also validates properties, naming the bad field).
+    const size = codec.encodedLength(qos ? { ...packet, packetId: 1 } : packet, {
+      protocolVersion,
+    });
+    if (size > limit) throw new PayloadTooLargeError(size, limit);
+  }
+  return packet;
+}
+
+/**
+ * Checks SUBSCRIBE entries.
+ *
+ * @param subscriptions Entries.
+ * @returns Copies of the entries.
+ * @throws {TypeError} For an empty list or an invalid topic filter.
+ * @throws {RangeError} For QoS 2.
+ */
+export function checkSubscriptions(subscriptions: Subscription[]): Subscription[] {
+  if (!Array.isArray(subscriptions) || subscriptions.length === 0) {
+    throw new TypeError("Cannot subscribe: at least one subscription is required");
+  }
+  return subscriptions.map((s) => {
+    if (typeof s?.topicFilter !== "string" || !isValidTopicFilter(s.topicFilter)) {
+      throw new TypeError(
+        `Cannot subscribe: "${String(s?.topicFilter)}" is not a valid topic filter`,
+      );
+    }
+    if (s.qos !== 0 && s.qos !== 1) {
+      if (s.qos === 2) {
+        throw new RangeError(`Cannot subscribe to "${s.topicFilter}" with QoS 2: use QoS 0 or 1`);
+      }
+      throw new TypeError(
+        `Cannot subscribe to "${s.topicFilter}": qos ${String(s.qos)} is not 0 or 1`,
+      );
+    }
+    return { ...s };
+  });
+}
+
+/**
+ * Checks UNSUBSCRIBE topic filters.
+ *
+ * @param topicFilters Filters.
+ * @returns A copy.
+ * @throws {TypeError} For an empty list or an invalid filter.
+ */
+export function checkTopicFilters(topicFilters: string[]): string[] {
+  if (!Array.isArray(topicFilters) || topicFilters.length === 0) {
+    throw new TypeError("Cannot unsubscribe: at least one topic filter is required");
+  }
+  for (const f of topicFilters) {
+    if (typeof f !== "string" || !isValidTopicFilter(f)) {
+      throw new TypeError(`Cannot unsubscribe: "${String(f)}" is not a valid topic filter`);
+    }
+  }
+  return [...topicFilters];
+}

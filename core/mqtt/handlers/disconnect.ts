@@ -1,0 +1,27 @@
+/**
+ * DISCONNECT from the server (MQTT 5): the reason code reaches the caller
+ * as a {@linkcode ConnectionClosedError}.
+ *
+ * @module
+ */
+
+import type { DisconnectPacket } from "../../codec/types.ts";
+import { ConnectionClosedError } from "../errors.ts";
+import { describeReasonCode } from "../reason_codes.ts";
+import type { HandlerContext } from "./_context.ts";
+
+/**
+ * Handles a DISCONNECT from the server.
+ *
+ * @param ctx The client.
+ * @param packet The packet.
+ */
+export function handleDisconnect(ctx: HandlerContext, packet: DisconnectPacket): void {
+  const code = packet.reasonCode ?? 0;
+  const why = packet.properties?.reasonString;
+  const error = new ConnectionClosedError(
+    `Connection closed by the server (${describeReasonCode(code, 5)})` + (why ? `: ${why}` : ""),
+    code,
+  );
+  ctx.fail(error, code);
+}
