@@ -106,7 +106,8 @@ const encoder = new TextEncoder();
  * new TextDecoder().decode(jsonSerializer({ a: 1 })); // '{"a":1}'
  * ```
  */
-export const jsonSerializer: PayloadSerializer = (value) => encoder.encode(JSON.stringify(value));
+export const jsonSerializer: PayloadSerializer = (value): Uint8Array =>
+  encoder.encode(JSON.stringify(value));
 
 /** Deepest nesting accepted, so a degenerate value cannot exhaust the stack. */
 const MAX_DEPTH = 256;

@@ -323,6 +323,18 @@ export interface Emulator extends AsyncDisposable {
    * ```
    */
   onClientRpc(method: string, handler: ClientRpcHandler): () => void;
+  /**
+   * Registers a fallback client-side RPC handler for every method without a specific one.
+   * @param handler Computes the reply.
+   * @returns A function that removes the handler.
+   * @example
+   * ```ts
+   * import { startEmulator } from "@tbwasm/sdk/emulator";
+   * await using tb = await startEmulator();
+   * const off = tb.onClientRpc(({ method }) => ({ echo: method }));
+   * off();
+   * ```
+   */
   onClientRpc(handler: ClientRpcHandler): () => void;
 
   /**

@@ -17,8 +17,16 @@ import type { KvEntry, OtaType } from "./types.ts";
  */
 export type EventListener = (event: EmulatorEvent) => void;
 
-/** Fields every event carries. */
-interface EventBase {
+/**
+ * Fields every {@linkcode EmulatorEvent} carries.
+ *
+ * @example
+ * ```ts
+ * import type { EventBase } from "@tbwasm/sdk/emulator";
+ * const order = (a: EventBase, b: EventBase) => a.seq - b.seq;
+ * ```
+ */
+export interface EventBase {
   /** Sequence number, from 1. */
   seq: number;
   /** Time in ms since the epoch. */

@@ -27,7 +27,8 @@ import {
   type AttributesResponse,
   buildAttributeRequest,
 } from "./attributes.ts";
-import { type TBDeviceMqttClientEventMap, TypedEventTarget } from "./events.ts";
+import type { TBDeviceMqttClientEventMap } from "./events.ts";
+import { TypedEventTarget } from "../mqtt/events.ts";
 import type { SessionLimits } from "./limits.ts";
 import type {
   AttributesResponseCallback,
@@ -276,6 +277,21 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
    * ```
    */
   requestAttributes(options?: RequestAttributesOptions): Promise<AttributesResponse>;
+  /**
+   * The callback form, as in the MicroPython SDK: `callback(response, error)`
+   * runs once with the answer or the failure (timeout, abort, bad keys).
+   *
+   * @param options Keys to request, timeout and signal.
+   * @param callback Receives `(response, undefined)` or `(undefined, error)`.
+   *
+   * @example
+   * ```ts ignore
+   * client.requestAttributes({ sharedKeys: ["targetTemp"] }, (response, error) => {
+   *   if (error) console.error(error.message);
+   *   else console.log(response?.shared.targetTemp);
+   * });
+   * ```
+   */
   requestAttributes(options: RequestAttributesOptions, callback: AttributesResponseCallback): void;
   requestAttributes(
     options: RequestAttributesOptions = {},

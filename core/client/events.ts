@@ -27,84 +27,14 @@ import type { SessionLimits } from "./limits.ts";
  * ```
  */
 export interface TBDeviceMqttClientEventMap {
+  /** A connection (or reconnection) was accepted; the detail is the CONNACK. */
   connect: CustomEvent<ConnackPacket>;
+  /** A connection ended: the reason (`undefined` after `disconnect()`) and the server's reason code. */
   disconnect: CustomEvent<DisconnectDetail>;
+  /** A reconnect attempt is scheduled: attempt number and delay in ms. */
   reconnecting: CustomEvent<ReconnectingDetail>;
+  /** Something failed that no caller awaits. */
   error: CustomEvent<Error>;
+  /** ThingsBoard reported its session limits. */
   sessionlimits: CustomEvent<SessionLimits>;
-}
-
-/**
- * An `EventTarget` whose `addEventListener`/`removeEventListener` are typed
- * by an event map, and which dispatches `CustomEvent`s by name.
- *
- * @typeParam M Event name → event type.
- *
- * @example
- * ```ts
- * import { TypedEventTarget } from "./events.ts";
- * class Sensor extends TypedEventTarget<{ reading: CustomEvent<number> }> {}
- * new Sensor().addEventListener("reading", (e) => console.log(e.detail.toFixed(1)));
- * ```
- */
-export class TypedEventTarget<M extends { [K in keyof M]: Event }> extends EventTarget {
-  /**
-   * Adds a listener, typed by event name.
-   *
-   * @param type Event name.
-   * @param listener The listener.
-   * @param options Listener options.
-   *
-   * @example
-   * ```ts ignore
-   * client.addEventListener("disconnect", (e) => console.log(e.detail.reason?.message));
-   * ```
-   */
-  override addEventListener<K extends keyof M & string>(
-    type: K,
-    listener: (event: M[K]) => void,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: ((event: never) => void) | EventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
-  ): void {
-    super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
-  }
-
-  /**
-   * Removes a listener.
-   *
-   * @param type Event name.
-   * @param listener The listener.
-   * @param options Listener options.
-   *
-   * @example
-   * ```ts ignore
-   * client.removeEventListener("error", onError);
-   * ```
-   */
-  override removeEventListener<K extends keyof M & string>(
-    type: K,
-    listener: (event: M[K]) => void,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void;
-  override removeEventListener(
-    type: string,
-    listener: ((event: never) => void) | EventListenerObject | null,
-    options?: boolean | EventListenerOptions,
-  ): void {
-    super.removeEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
-  }
 }

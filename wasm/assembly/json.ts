@@ -1,0 +1,227 @@
+// JSON text from a tape the host writes (keys and values in order), and the
+// columnar batch serializer. Output is byte-identical to JSON.stringify
+// followed by UTF-8 encoding; the host hands lone-surrogate strings over as
+// raw, already escaped fragments.
+
+import { writeNumber } from "./dtoa";
+import { KEY_DATA, KEY_INDEX, R_ERROR_AT } from "./layout";
+
+// Tape operations (one byte each, then operands, little-endian, unaligned).
+const OP_END: u8 = 0;
+const OP_OBJ: u8 = 1; // {
+const OP_OBJ_END: u8 = 2; // }
+const OP_ARR: u8 = 3; // [
+const OP_ARR_END: u8 = 4; // ]
+const OP_KEY: u8 = 5; // u32 length, UTF-8 bytes
+const OP_NUM: u8 = 6; // f64
+const OP_STR: u8 = 7; // u32 length, UTF-8 bytes
+const OP_TRUE: u8 = 8;
+const OP_FALSE: u8 = 9;
+const OP_NULL: u8 = 10;
+const OP_RAW: u8 = 11; // u32 length, bytes copied verbatim
+const OP_RAW_KEY: u8 = 12; // u32 length, `"key":` copied verbatim
+const OP_KEY_ID: u8 = 13; // u16 id of a registered `"key":` fragment
+
+/** Result codes (negative). */
+export const ERR_NON_FINITE: i32 = -2;
+export const ERR_NO_SPACE: i32 = -3;
+export const ERR_BAD_TAPE: i32 = -4;
+
+
+const HEX: u32 = 0x30; // "0"
+// {"ts":
+const TS_OPEN = memory.data<u8>([0x7b, 0x22, 0x74, 0x73, 0x22, 0x3a]);
+// ,"values":{
+const VALUES_OPEN = memory.data<u8>([
+  0x2c, 0x22, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x73, 0x22, 0x3a, 0x7b,
+]);
+
+// Writes `"` + escaped UTF-8 + `"`. Escapes as JSON.stringify does:
+// \" \\ \b \f \n \r \t, other controls as \u00xx; nothing else.
+export function writeString(dst: usize, src: usize, length: usize): usize {
+  store<u8>(dst++, 34);
+  const end = src + length;
+  while (src < end) {
+    const c = load<u8>(src++);
+    if (c >= 0x20 && c != 34 && c != 92) {
+      store<u8>(dst++, c);
+      continue;
+    }
+    store<u8>(dst++, 92); // backslash
+    if (c == 34 || c == 92) {
+      store<u8>(dst++, c);
+    } else if (c == 8) {
+      store<u8>(dst++, 98); // b
+    } else if (c == 9) {
+      store<u8>(dst++, 116); // t
+    } else if (c == 10) {
+      store<u8>(dst++, 110); // n
+    } else if (c == 12) {
+      store<u8>(dst++, 102); // f
+    } else if (c == 13) {
+      store<u8>(dst++, 114); // r
+    } else {
+      store<u32>(dst, 0x30303075); // "u000", the last byte is overwritten
+      dst += 3;
+      store<u8>(dst++, <u8>(HEX + (c >> 4)));
+      const lo = c & 15;
+      store<u8>(dst++, <u8>(lo < 10 ? HEX + lo : 87 + lo));
+    }
+  }
+  store<u8>(dst++, 34);
+  return dst;
+}
+
+/**
+ * Interprets the tape at `tape` and writes JSON at `dst` (at most `cap`
+ * bytes). Returns bytes written or a negative code. The worst case output per
+ * tape byte is bounded (6 per string byte, 25 per f64), checked per item.
+ */
+export function tapeToJson(tape: usize, dst: usize, cap: usize): i32 {
+  const start = dst;
+  const limit = dst + cap;
+  let p = tape;
+  let first = true;
+  let afterKey = false;
+  while (true) {
+    const op = load<u8>(p++);
+    if (op == OP_END) break;
+    if (op == OP_OBJ_END || op == OP_ARR_END) {
+      if (dst + 1 > limit) return ERR_NO_SPACE;
+      store<u8>(dst++, op == OP_OBJ_END ? 125 : 93);
+      first = false;
+      continue;
+    }
+    if (op == OP_KEY_ID) {
+      const entry = load<u32>(KEY_INDEX + (<usize>load<u16>(p) << 2));
+      const n = <usize>(entry >> 16);
+      if (dst + 1 + n > limit) return ERR_NO_SPACE;
+      if (!first) store<u8>(dst++, 44);
+      first = false;
+      memory.copy(dst, KEY_DATA + (entry & 0xffff), n);
+      dst += n;
+      p += 2;
+      afterKey = true;
+      continue;
+    }
+    if (op == OP_KEY || op == OP_RAW_KEY) {
+      const n = load<u32>(p);
+      if (dst + 8 + <usize>n * 6 > limit) return ERR_NO_SPACE;
+      if (!first) store<u8>(dst++, 44);
+      first = false;
+      if (op == OP_KEY) {
+        dst = writeString(dst, p + 4, n);
+        store<u8>(dst++, 58); // ":"
+      } else {
+        memory.copy(dst, p + 4, n);
+        dst += n;
+      }
+      p += 4 + n;
+      afterKey = true;
+      continue;
+    }
+    // A value: a comma unless it follows a key or opens a container.
+    if (dst + 32 > limit) return ERR_NO_SPACE;
+    if (afterKey) {
+      afterKey = false;
+    } else if (!first) {
+      store<u8>(dst++, 44);
+    }
+    first = false;
+    if (op == OP_NUM) {
+      const v = load<f64>(p);
+      if (v - v != 0) {
+        store<u32>(R_ERROR_AT, <u32>(p - tape));
+        return ERR_NON_FINITE;
+      }
+      dst = writeNumber(dst, v);
+      p += 8;
+    } else if (op == OP_STR || op == OP_RAW) {
+      const n = load<u32>(p);
+      if (dst + 2 + <usize>n * 6 > limit) return ERR_NO_SPACE;
+      if (op == OP_STR) {
+        dst = writeString(dst, p + 4, n);
+      } else {
+        memory.copy(dst, p + 4, n);
+        dst += n;
+      }
+      p += 4 + n;
+    } else if (op == OP_OBJ) {
+      store<u8>(dst++, 123);
+      first = true;
+    } else if (op == OP_ARR) {
+      store<u8>(dst++, 91);
+      first = true;
+    } else if (op == OP_TRUE) {
+      store<u32>(dst, 0x65757274); // "true"
+      dst += 4;
+    } else if (op == OP_FALSE) {
+      store<u32>(dst, 0x736c6166); // "fals"
+      store<u8>(dst + 4, 101);
+      dst += 5;
+    } else if (op == OP_NULL) {
+      store<u32>(dst, 0x6c6c756e); // "null"
+      dst += 4;
+    } else {
+      store<u32>(R_ERROR_AT, <u32>(p - 1 - tape));
+      return ERR_BAD_TAPE;
+    }
+  }
+  return <i32>(dst - start);
+}
+
+/**
+ * Serializes a columnar batch: `rows` rows of `ts` (f64 at `tsPtr`) and
+ * `cols` f64 values each (row-major at `valuesPtr`), with the keys given as
+ * pre-rendered `"key":` fragments at `keysPtr` (u32 length + bytes each).
+ * Writes `[{"ts":…,"values":{…}},…]`. Returns bytes or a negative code; on
+ * ERR_NON_FINITE, R_ERROR_AT holds the index of the value (row * cols + col).
+ */
+export function batchToJson(
+  tsPtr: usize,
+  valuesPtr: usize,
+  rows: u32,
+  cols: u32,
+  keysPtr: usize,
+  keysLen: u32,
+  dst: usize,
+  cap: usize,
+): i32 {
+  const start = dst;
+  const limit = dst + cap;
+  store<u8>(dst++, 91);
+  for (let r: u32 = 0; r < rows; r++) {
+    if (dst + 40 + keysLen + <usize>cols * 26 > limit) return ERR_NO_SPACE;
+    if (r != 0) store<u8>(dst++, 44);
+    memory.copy(dst, TS_OPEN, 6); // {"ts":
+    dst += 6;
+    const ts = load<f64>(tsPtr + (<usize>r << 3));
+    if (ts - ts != 0) {
+      store<u32>(R_ERROR_AT, 0xffffffff);
+      return ERR_NON_FINITE;
+    }
+    dst = writeNumber(dst, ts);
+    memory.copy(dst, VALUES_OPEN, 11); // ,"values":{
+    dst += 11;
+    let k = keysPtr;
+    const row = valuesPtr + ((<usize>r * cols) << 3);
+    for (let c: u32 = 0; c < cols; c++) {
+      if (c != 0) store<u8>(dst++, 44);
+      const n = load<u32>(k);
+      memory.copy(dst, k + 4, n);
+      dst += n;
+      k += 4 + n;
+      const v = load<f64>(row + (<usize>c << 3));
+      if (v - v != 0) {
+        store<u32>(R_ERROR_AT, r * cols + c);
+        return ERR_NON_FINITE;
+      }
+      dst = writeNumber(dst, v);
+    }
+    store<u16>(dst, 0x7d7d); // }}
+    dst += 2;
+  }
+  if (dst + 1 > limit) return ERR_NO_SPACE;
+  store<u8>(dst++, 93);
+  return <i32>(dst - start);
+}
