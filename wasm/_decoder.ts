@@ -36,7 +36,7 @@ import {
   type WasmInstance,
 } from "./_instance.ts";
 import { encoderContext, TAPE_SIZE } from "./_encode.ts";
-import { copyOf } from "./_slab.ts";
+import { copyOf } from "../core/_slab.ts";
 
 const MAX_PACKET_SIZE = 268_435_460;
 const ACK_TYPES = ["puback", "pubrec", "pubrel", "pubcomp"] as const;

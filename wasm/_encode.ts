@@ -11,7 +11,7 @@ import { tsCodec } from "../core/codec/mod.ts";
 import type { AckPacket, EncodeOptions, Packet, PublishPacket } from "../core/codec/mod.ts";
 import { OutboundArena, type OutboundBytes, ownedBytes } from "./_arena.ts";
 import { sharedInstance, type WasmInstance } from "./_instance.ts";
-import { allocate } from "./_slab.ts";
+import { allocate } from "../core/_slab.ts";
 
 /**
  * Tape (input) region size at the start of the shared arena. Then come the

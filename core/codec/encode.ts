@@ -20,6 +20,7 @@ import { unsubackRemainingLength, writeUnsuback } from "./unsuback.ts";
 import { writePing } from "./ping.ts";
 import { disconnectRemainingLength, writeDisconnect } from "./disconnect.ts";
 import { authRemainingLength, writeAuth } from "./auth.ts";
+import { allocate } from "../_slab.ts";
 
 function versionOf(options: EncodeOptions | undefined): ProtocolVersion {
   const v = options?.protocolVersion ?? 4;
@@ -182,7 +183,9 @@ export function encodeInto(
  *
  * @param packet The packet to encode.
  * @param options Protocol level for packets other than CONNECT (default 4).
- * @returns The encoded packet.
+ * @returns The encoded packet. Packets up to 8 KiB are views of a shared
+ * 64 KiB slab (as Node's `Buffer` pool does), so encoding allocates no
+ * `ArrayBuffer` per packet: use `byteOffset`/`byteLength` with `.buffer`.
  * @throws {TypeError | RangeError} naming the invalid field.
  *
  * @example
@@ -195,7 +198,7 @@ export function encodeInto(
 export function encode(packet: Packet, options?: EncodeOptions): Uint8Array {
   const v = versionOf(options);
   const rem = remainingLength(packet, v);
-  const buf = new Uint8Array(1 + varintLength(rem) + rem);
+  const buf = allocate(1 + varintLength(rem) + rem);
   write(packet, buf, 0, rem, v);
   return buf;
 }

@@ -11,7 +11,7 @@ import { encoderContext, TAPE_SIZE } from "../../wasm/_encode.ts";
 import { ensureNumbers, isTrap } from "../../wasm/_instance.ts";
 import type { OutboundBytes } from "../../wasm/_arena.ts";
 import { ownedBytes } from "../../wasm/_arena.ts";
-import { copyOf } from "../../wasm/_slab.ts";
+import { copyOf } from "../_slab.ts";
 import { tsCodec } from "../codec/mod.ts";
 import { framedTelemetry, type TelemetryEngine, type TelemetryPublishOptions } from "./encode.ts";
 

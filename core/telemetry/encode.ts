@@ -20,7 +20,7 @@ import {
 import { encoderContext, stageTopic, TAPE_SIZE } from "../../wasm/_encode.ts";
 import { ensureNumbers, isTrap } from "../../wasm/_instance.ts";
 import { type OutboundBytes, ownedBytes } from "../../wasm/_arena.ts";
-import { copyOf } from "../../wasm/_slab.ts";
+import { copyOf } from "../_slab.ts";
 import { Tape } from "./_tape.ts";
 
 /**
