@@ -112,7 +112,7 @@ export interface ProvisionOptions {
   signal?: AbortSignal;
   /** MQTT protocol level (5 falls back to 4 when refused). @default {5} */
   protocolVersion?: 4 | 5;
-  /** Codec engine. @default {"ts"} */
+  /** Codec engine. @default {"wasm"} */
   engine?: "ts" | "wasm";
   /** Logger. */
   logger?: Logger;
@@ -277,7 +277,7 @@ export async function provision(
   }
   const payload = new TextEncoder().encode(JSON.stringify(request));
   const timeout = options.timeout ?? 10_000;
-  const { codec } = resolveEngine(options.engine ?? "ts");
+  const { codec } = resolveEngine(options.engine ?? "wasm");
   const controller = new AbortController();
   const timer = setTimeout(() => {
     controller.abort(

@@ -4,7 +4,8 @@
 // raw, already escaped fragments.
 
 import { writeNumber } from "./dtoa";
-import { KEY_DATA, KEY_INDEX, R_ERROR_AT } from "./layout";
+import { framePublishBefore } from "./frame";
+import { KEY_DATA, KEY_INDEX, R_ERROR_AT, R_FRAME_LENGTH } from "./layout";
 
 // Tape operations (one byte each, then operands, little-endian, unaligned).
 const OP_END: u8 = 0;
@@ -29,12 +30,6 @@ export const ERR_BAD_TAPE: i32 = -4;
 
 
 const HEX: u32 = 0x30; // "0"
-// {"ts":
-const TS_OPEN = memory.data<u8>([0x7b, 0x22, 0x74, 0x73, 0x22, 0x3a]);
-// ,"values":{
-const VALUES_OPEN = memory.data<u8>([
-  0x2c, 0x22, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x73, 0x22, 0x3a, 0x7b,
-]);
 
 // Writes `"` + escaped UTF-8 + `"`. Escapes as JSON.stringify does:
 // \" \\ \b \f \n \r \t, other controls as \u00xx; nothing else.
@@ -170,12 +165,86 @@ export function tapeToJson(tape: usize, dst: usize, cap: usize): i32 {
   return <i32>(dst - start);
 }
 
+// Copies `n` bytes 8 at a time; may write up to 7 bytes past dst + n (the
+// callers' bounds leave that slack) and read up to 7 past src + n.
+@inline function copyShort(dst: usize, src: usize, n: usize): void {
+  const end = dst + n;
+  while (dst < end) {
+    store<u64>(dst, load<u64>(src));
+    dst += 8;
+    src += 8;
+  }
+}
+
+// Writes the batch at `dst`; returns the end, or 0 with the error code in batchError.
+let batchError: i32 = 0;
+function writeBatch(
+  tsPtr: usize,
+  valuesPtr: usize,
+  rows: u32,
+  cols: u32,
+  keysPtr: usize,
+  keysLen: u32,
+  dst: usize,
+  cap: usize,
+): usize {
+  const limit = dst + cap;
+  const perRow = 48 + <usize>keysLen + <usize>cols * 26;
+  store<u8>(dst++, 91);
+  let row = valuesPtr;
+  for (let r: u32 = 0; r < rows; r++) {
+    if (dst + perRow > limit) {
+      batchError = ERR_NO_SPACE;
+      return 0;
+    }
+    if (r != 0) store<u8>(dst++, 44);
+    store<u32>(dst, 0x7374227b); // {"ts
+    store<u16>(dst + 4, 0x3a22); // ":
+    dst += 6;
+    const ts = load<f64>(tsPtr + (<usize>r << 3));
+    if (ts - ts != 0) {
+      store<u32>(R_ERROR_AT, 0xffffffff);
+      batchError = ERR_NON_FINITE;
+      return 0;
+    }
+    dst = writeNumber(dst, ts);
+    store<u64>(dst, 0x7365756c6176222c); // ,"values
+    store<u32>(dst + 8, 0x7b3a22); // ":{
+    dst += 11;
+    let k = keysPtr;
+    for (let c: u32 = 0; c < cols; c++) {
+      const n = <usize>load<u32>(k);
+      copyShort(dst, k + 4, n);
+      dst += n;
+      k += 4 + n;
+      const v = load<f64>(row + (<usize>c << 3));
+      if (v - v != 0) {
+        store<u32>(R_ERROR_AT, r * cols + c);
+        batchError = ERR_NON_FINITE;
+        return 0;
+      }
+      dst = writeNumber(dst, v);
+      store<u8>(dst++, 44); // ",", replaced by "}" after the last value
+    }
+    row += <usize>cols << 3;
+    store<u16>(dst - 1, 0x7d7d); // }}
+    dst += 1;
+  }
+  if (dst + 1 > limit) {
+    batchError = ERR_NO_SPACE;
+    return 0;
+  }
+  store<u8>(dst++, 93);
+  return dst;
+}
+
 /**
  * Serializes a columnar batch: `rows` rows of `ts` (f64 at `tsPtr`) and
- * `cols` f64 values each (row-major at `valuesPtr`), with the keys given as
- * pre-rendered `"key":` fragments at `keysPtr` (u32 length + bytes each).
- * Writes `[{"ts":…,"values":{…}},…]`. Returns bytes or a negative code; on
- * ERR_NON_FINITE, R_ERROR_AT holds the index of the value (row * cols + col).
+ * `cols` (at least one) f64 values each (row-major at `valuesPtr`), with the
+ * keys given as pre-rendered `"key":` fragments at `keysPtr` (u32 length +
+ * bytes each). Writes `[{"ts":…,"values":{…}},…]`. Returns bytes or a
+ * negative code; on ERR_NON_FINITE, R_ERROR_AT holds the index of the value
+ * (row * cols + col).
  */
 export function batchToJson(
   tsPtr: usize,
@@ -187,41 +256,35 @@ export function batchToJson(
   dst: usize,
   cap: usize,
 ): i32 {
-  const start = dst;
-  const limit = dst + cap;
-  store<u8>(dst++, 91);
-  for (let r: u32 = 0; r < rows; r++) {
-    if (dst + 40 + keysLen + <usize>cols * 26 > limit) return ERR_NO_SPACE;
-    if (r != 0) store<u8>(dst++, 44);
-    memory.copy(dst, TS_OPEN, 6); // {"ts":
-    dst += 6;
-    const ts = load<f64>(tsPtr + (<usize>r << 3));
-    if (ts - ts != 0) {
-      store<u32>(R_ERROR_AT, 0xffffffff);
-      return ERR_NON_FINITE;
-    }
-    dst = writeNumber(dst, ts);
-    memory.copy(dst, VALUES_OPEN, 11); // ,"values":{
-    dst += 11;
-    let k = keysPtr;
-    const row = valuesPtr + ((<usize>r * cols) << 3);
-    for (let c: u32 = 0; c < cols; c++) {
-      if (c != 0) store<u8>(dst++, 44);
-      const n = load<u32>(k);
-      memory.copy(dst, k + 4, n);
-      dst += n;
-      k += 4 + n;
-      const v = load<f64>(row + (<usize>c << 3));
-      if (v - v != 0) {
-        store<u32>(R_ERROR_AT, r * cols + c);
-        return ERR_NON_FINITE;
-      }
-      dst = writeNumber(dst, v);
-    }
-    store<u16>(dst, 0x7d7d); // }}
-    dst += 2;
-  }
-  if (dst + 1 > limit) return ERR_NO_SPACE;
-  store<u8>(dst++, 93);
-  return <i32>(dst - start);
+  const end = writeBatch(tsPtr, valuesPtr, rows, cols, keysPtr, keysLen, dst, cap);
+  return end == 0 ? batchError : <i32>(end - dst);
+}
+
+/**
+ * {@link batchToJson} at `dst`, then a PUBLISH header (topic UTF-8 at
+ * `topicSrc`, see framePublishBefore) written just before it, in one call.
+ * Returns the packet's start (its length in R_FRAME_LENGTH) or a negative
+ * code (0 when the packet would be too large).
+ */
+export function batchPublish(
+  tsPtr: usize,
+  valuesPtr: usize,
+  rows: u32,
+  cols: u32,
+  keysPtr: usize,
+  keysLen: u32,
+  dst: usize,
+  cap: usize,
+  topicSrc: usize,
+  topicLen: u32,
+  flags: u32,
+  id: u32,
+  version: u32,
+): i32 {
+  const end = writeBatch(tsPtr, valuesPtr, rows, cols, keysPtr, keysLen, dst, cap);
+  if (end == 0) return batchError;
+  const start = framePublishBefore(dst, <u32>(end - dst), topicSrc, topicLen, flags, id, version);
+  if (start == 0) return 0;
+  store<u32>(R_FRAME_LENGTH, <u32>(end - start));
+  return <i32>start;
 }
