@@ -160,7 +160,8 @@ export class Reader {
   /**
    * Reads a length-prefixed UTF-8 topic name, reusing the previous string
    * when the bytes repeat (streams often carry one topic over and over), so
-   * a repeated topic costs a compare instead of a new string.
+   * a repeated topic costs a compare instead of a new string. Sets
+   * {@linkcode Reader.topicWildcard} (remembered with the cached topic).
    */
   topic(what: string): string {
     const len = this.u16(what);
@@ -173,6 +174,7 @@ export class Reader {
       while (i < len && cache[i] === buf[start + i]) i++;
       if (i === len) {
         this.pos += len;
+        this.topicWildcard = this.#topicWildcard;
         return this.#topic;
       }
     }
@@ -180,19 +182,25 @@ export class Reader {
     if (s === undefined) {
       this.fail("INVALID_UTF8", `${what} is not well-formed UTF-8 without U+0000`, start);
     }
+    const wildcard = s.includes("+") || s.includes("#");
+    this.topicWildcard = wildcard;
     if (len <= TOPIC_CACHE_BYTES) {
       const bytes = this.#topicBytes ??= new Uint8Array(TOPIC_CACHE_BYTES);
       for (let i = 0; i < len; i++) bytes[i] = buf[start + i]!;
       this.#topicLength = len;
       this.#topic = s;
+      this.#topicWildcard = wildcard;
     }
     this.pos += len;
     return s;
   }
 
+  /** Whether the last {@linkcode Reader.topic} result contains `+` or `#`. */
+  topicWildcard = false;
   #topicBytes: Uint8Array | undefined;
   #topicLength = -1;
   #topic = "";
+  #topicWildcard = false;
 
   /** Reads length-prefixed binary data. */
   binary(what: string): Uint8Array {

@@ -59,6 +59,8 @@ export class MqttDecoder implements PacketDecoder {
   /** Stream offset of the incomplete packet's first byte. */
   #pendingStart = 0;
   #reader = new Reader();
+  /** Packets completed by the current push, `null` while there are none. */
+  #out: Packet[] | null = null;
 
   /**
    * Creates a decoder.
@@ -182,21 +184,29 @@ export class MqttDecoder implements PacketDecoder {
     if (!(chunk instanceof Uint8Array)) {
       throw new TypeError("Cannot decode packet: chunk must be a Uint8Array");
     }
-    const out: Packet[] = [];
+    this.#out = null;
     try {
-      this.#push(chunk, out);
-      return out;
+      this.#push(chunk);
+      return this.#out ?? [];
     } catch (e) {
       this.#failed = true;
-      if (e instanceof MqttDecodeError) e.packets = out;
+      if (e instanceof MqttDecodeError) e.packets = this.#out ?? [];
       this.#offset += chunk.length; // DECODER_FAILED reports offsets after this chunk
       throw e;
     } finally {
       this.#reader.buf = EMPTY; // do not keep the chunk alive
+      this.#out = null;
     }
   }
 
-  #push(chunk: Uint8Array, out: Packet[]): void {
+  /** Adds a decoded packet to the result (a one-packet chunk gets an array of one). */
+  #emit(packet: Packet) {
+    const out = this.#out;
+    if (out === null) this.#out = [packet];
+    else out.push(packet);
+  }
+
+  #push(chunk: Uint8Array): void {
     const len = chunk.length;
     const base = this.#offset;
     let pos = 0;
@@ -215,7 +225,7 @@ export class MqttDecoder implements PacketDecoder {
       pos = size - had;
       this.#hdrLen = 0;
       if (headerRemaining === 0) {
-        out.push(this.#decode(this.#hdr, 0, size, size, delta));
+        this.#emit(this.#decode(this.#hdr, 0, size, size, delta));
       } else {
         this.#startPending(this.#hdr, 0, size, size, headerRemaining, this.#pendingStart);
       }
@@ -233,7 +243,7 @@ export class MqttDecoder implements PacketDecoder {
       const buf = this.#pending;
       this.#pending = null;
       this.#pendingLen = 0;
-      out.push(this.#decode(buf, 0, this.#pendingHeader, this.#pendingTotal, this.#pendingStart));
+      this.#emit(this.#decode(buf, 0, this.#pendingHeader, this.#pendingTotal, this.#pendingStart));
     }
     while (pos < len) {
       const size = parseHeader(chunk, pos, len, base, this.#version, this.#max);
@@ -245,7 +255,7 @@ export class MqttDecoder implements PacketDecoder {
       }
       const total = size + headerRemaining;
       if (pos + total <= len) {
-        out.push(this.#decode(chunk, pos, pos + size, pos + total, base));
+        this.#emit(this.#decode(chunk, pos, pos + size, pos + total, base));
         pos += total;
       } else {
         this.#startPending(chunk, pos, len - pos, size, headerRemaining, base + pos);

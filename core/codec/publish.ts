@@ -1,6 +1,8 @@
 /**
- * PUBLISH: encode and decode. This is the hot path: sizing walks the topic
- * once, writing walks it once more, and nothing is allocated.
+ * PUBLISH: encode and decode. This is the hot path: encoding allocates nothing,
+ * and a recently used topic is neither validated nor UTF-8 encoded again
+ * (its bytes come from a small cache, see `_topic_cache.ts`). Otherwise
+ * sizing walks the topic once and writing walks it once more.
  *
  * @module
  */
@@ -11,7 +13,6 @@ import { type Reader, writeVarint } from "./_bytes.ts";
 import {
   checkPacketId,
   checkQos,
-  expectEnd,
   propertyBlockSize,
   rangeFail,
   readPacketId,
@@ -21,8 +22,12 @@ import {
 import { propertiesLength, writeProperties } from "./properties.ts";
 import { readProperties } from "./_read_properties.ts";
 import { topicNameLength, WILDCARD_IN_NAME } from "./topic.ts";
+import { findTopic, rememberTopic, topicLengthAt, writeCachedTopic } from "./_topic_cache.ts";
 
 const W = "PUBLISH";
+
+/** Cache slot of the topic last sized by {@linkcode publishRemainingLength}. */
+let topicSlot = -1;
 
 /**
  * Remaining length of PUBLISH `p` on `version`, validating every field.
@@ -37,7 +42,8 @@ export function publishRemainingLength(p: PublishPacket, version: ProtocolVersio
   if (p.dup && qos === 0) rangeFail(W, "dup must be false for QoS 0"); // [MQTT-3.3.1-2]
   const topic = p.topic;
   if (typeof topic !== "string") typeFail(W, "topic must be a string");
-  const topicLength = topicNameLength(topic);
+  let slot = findTopic(topic);
+  const topicLength = slot >= 0 ? topicLengthAt(slot) : topicNameLength(topic);
   if (topicLength <= 0) {
     if (topicLength === WILDCARD_IN_NAME) {
       typeFail(W, "topic must not contain wildcards"); // [MQTT-3.3.2-2]
@@ -49,6 +55,8 @@ export function publishRemainingLength(p: PublishPacket, version: ProtocolVersio
     }
   }
   if (topicLength > 65_535) rangeFail(W, "topic must be at most 65535 UTF-8 bytes");
+  if (slot < 0 && topicLength > 0) slot = rememberTopic(topic, topicLength);
+  topicSlot = slot;
   const payload = p.payload;
   if (!(payload instanceof Uint8Array)) typeFail(W, "payload must be a Uint8Array");
   let n = 2 + topicLength + payload.length;
@@ -76,7 +84,9 @@ export function writePublish(
   const qos = p.qos;
   buf[pos++] = 0x30 | (p.dup ? 0x08 : 0) | (qos << 1) | (p.retain ? 0x01 : 0);
   pos = writeVarint(buf, pos, remaining);
-  pos = writeString(buf, pos, p.topic);
+  const topic = p.topic;
+  const end = writeCachedTopic(buf, pos, topicSlot, topic);
+  pos = end < 0 ? writeString(buf, pos, topic) : end;
   if (qos !== 0) {
     const id = p.packetId!;
     buf[pos++] = id >>> 8;
@@ -89,10 +99,6 @@ export function writePublish(
   }
   buf.set(p.payload, pos);
   return pos + p.payload.length;
-}
-
-function hasWildcard(topic: string): boolean {
-  return topic.includes("+") || topic.includes("#");
 }
 
 /**
@@ -112,7 +118,7 @@ export function decodePublish(r: Reader, flags: number, version: ProtocolVersion
   const topicAt = r.pos;
   const topic = r.topic("topic name");
   // [MQTT-3.3.2-2] the topic name must not contain wildcard characters.
-  if (hasWildcard(topic)) r.fail("INVALID_TOPIC", "topic name contains wildcards", topicAt);
+  if (r.topicWildcard) r.fail("INVALID_TOPIC", "topic name contains wildcards", topicAt);
   const packetId = qos === 0 ? 0 : readPacketId(r);
   let properties: Properties | undefined;
   if (version === 5) properties = readProperties(r, PacketType.Publish);
@@ -121,17 +127,17 @@ export function decodePublish(r: Reader, flags: number, version: ProtocolVersion
     // allows an empty topic name with a Topic Alias (MQTT 5 section 3.3.2.1).
     r.fail("INVALID_TOPIC", "topic name is empty", topicAt);
   }
+  // The payload is the rest of the packet, so the reader ends exactly there.
   const payload = r.bytes(r.left, "payload");
-  expectEnd(r);
-  const packet: PublishPacket = {
-    type: "publish",
-    topic,
-    payload,
-    qos: qos as QoS,
-    retain: (flags & 0x01) !== 0,
-    dup,
-  };
+  const retain = (flags & 0x01) !== 0;
+  if (properties === undefined) {
+    // One literal per shape: adding packetId later would grow the object.
+    return qos === 0
+      ? { type: "publish", topic, payload, qos, retain, dup }
+      : { type: "publish", topic, payload, qos: qos as QoS, retain, dup, packetId };
+  }
+  const packet: PublishPacket = { type: "publish", topic, payload, qos: qos as QoS, retain, dup };
   if (qos !== 0) packet.packetId = packetId;
-  if (properties !== undefined) packet.properties = properties;
+  packet.properties = properties;
   return packet;
 }
