@@ -5,7 +5,7 @@
  * `Uint8Array.set` of the same bytes as the floor. Values vary per iteration.
  *
  * ```sh
- * deno bench --allow-read bench/telemetry_bench.ts
+ * deno bench --allow-read --allow-env bench/telemetry_bench.ts
  * ```
  *
  * @module

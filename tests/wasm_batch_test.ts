@@ -77,3 +77,21 @@ Deno.test("TelemetryBatch.append() rejects bad rows before anything is sent", ()
   assert.throws(() => new TelemetryBatch(["a", "a"]), TypeError);
   assert.throws(() => new TelemetryBatch([]), TypeError);
 });
+
+Deno.test("TelemetryBatch.encodePublish() stays exact once the wasm key region is full", () => {
+  // 400 batches of 12 distinct 40-character keys need more than the 56 KiB region.
+  let last: TelemetryBatch | undefined;
+  for (let b = 0; b < 400; b++) {
+    const keys = Array.from({ length: 12 }, (_, k) => `${"k".repeat(36)}${b}-${k}`);
+    const batch = new TelemetryBatch(keys);
+    batch.append(1_700_000_000_000 + b, keys.map((_, k) => b + k / 8));
+    const expected = encoder.encode(JSON.stringify(batch.toEntries()));
+    assert.deepEqual(batch.encodeJson(), expected);
+    last = batch;
+  }
+  const options = { qos: 1 as const, packetId: 9 };
+  assert.deepEqual(
+    last!.encodePublish(TOPIC, options),
+    last!.encodePublish(TOPIC, { ...options, engine: "ts" }),
+  );
+});

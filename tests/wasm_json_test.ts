@@ -155,6 +155,59 @@ Deno.test("encodeTelemetryJson() formats numbers like Number#toString", () => {
   for (const v of cases) check({ v }, String(v));
 });
 
+Deno.test("encodeTelemetryJson() formats the fast paths' edge values like Number#toString", () => {
+  // Integers split at 2^32 and 10^8, values with up to 6 decimals near 1e-6 and
+  // 1e9 (the short-decimal path's bounds), and their neighbours one ulp away.
+  const base = [
+    2 ** 32 - 1,
+    2 ** 32,
+    2 ** 32 + 1,
+    1e8 - 1,
+    1e8,
+    1e8 + 1,
+    99999999 * 1e8 + 99999999,
+    2 ** 53 - 1,
+    1e15 + 0.5,
+    0.000001,
+    0.0000015,
+    0.999999,
+    999999999.999999,
+    999999999.99999,
+    999999999.5,
+    123456.000001,
+    0.1 + 0.2,
+    1.005,
+    4.35,
+    2.675,
+  ];
+  const values: number[] = [];
+  for (const v of base) {
+    for (const x of [v, -v]) values.push(x, nextUp(x), nextDown(x));
+  }
+  const rng = new Prng(0x5d6);
+  for (let i = 0; i < 20_000; i++) {
+    const digits = rng.int(1, 6);
+    values.push(Math.round(rng.float() * 10 ** rng.int(digits, digits + 9)) / 10 ** digits);
+  }
+  for (let i = 0; i < values.length; i += 64) {
+    check(Object.fromEntries(values.slice(i, i + 64).map((v, k) => [`k${k}`, v])), "edge values");
+  }
+});
+
+function nextUp(x: number): number {
+  bits[0] = x;
+  const big = new BigInt64Array(bits.buffer);
+  big[0]! += x >= 0 ? 1n : -1n;
+  return Number.isFinite(bits[0]!) ? bits[0]! : x;
+}
+
+function nextDown(x: number): number {
+  bits[0] = x;
+  const big = new BigInt64Array(bits.buffer);
+  big[0]! += x > 0 ? -1n : 1n;
+  return Number.isFinite(bits[0]!) ? bits[0]! : x;
+}
+
 Deno.test("encodeTelemetryJson() escapes every control character, quote, backslash and lone surrogate", () => {
   for (let c = 0; c < 0x10000; c += c < 0x100 ? 1 : 97) {
     const s = String.fromCharCode(c);
@@ -194,6 +247,25 @@ Deno.test("encodeTelemetryJson() falls back to JSON.stringify for toJSON, boxed 
   check(deep, "deep");
   assert.throws(() => encodeTelemetryJson({ u: undefined } as Telemetry), InvalidPayloadError);
   assert.throws(() => encodeTelemetryJson({ b: 1n } as unknown as Telemetry), InvalidPayloadError);
+});
+
+Deno.test("encodeTelemetryJson() ignores inherited keys and handles null prototypes", () => {
+  const bare = Object.assign(Object.create(null) as Record<string, unknown>, { b: 1, a: [2.5] });
+  check(bare, "null prototype");
+  // An enumerable Object.prototype property is not JSON: it must not appear.
+  Object.defineProperty(Object.prototype, "polluted", {
+    value: 1,
+    enumerable: true,
+    configurable: true,
+    writable: true,
+  });
+  try {
+    check({ t: 21.5, h: 40 }, "polluted prototype");
+    check({ ts: 1, values: { t: 0.1 } }, "polluted prototype, entry");
+  } finally {
+    delete (Object.prototype as Record<string, unknown>).polluted;
+  }
+  check({ t: 21.5, h: 40 }, "after cleanup");
 });
 
 Deno.test("wasmPayloadSerializer() equals JSON.stringify", () => {

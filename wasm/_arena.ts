@@ -27,10 +27,25 @@ export interface OutboundBytes {
   release(): void;
 }
 
-interface Lease extends OutboundBytes {
-  start: number;
-  end: number;
-  released: boolean;
+/** A leased region of the ring (a class: no closure per packet). */
+class Lease implements OutboundBytes {
+  readonly bytes: Uint8Array;
+  readonly start: number;
+  released = false;
+  #arena: OutboundArena;
+
+  constructor(arena: OutboundArena, bytes: Uint8Array, start: number) {
+    this.#arena = arena;
+    this.bytes = bytes;
+    this.start = start;
+  }
+
+  release(): void {
+    if (!this.released) {
+      this.released = true;
+      this.#arena.reclaim();
+    }
+  }
 }
 
 /** A ring allocator over `[start, end)` of one instance's memory. */
@@ -82,22 +97,21 @@ export class OutboundArena {
    * {@linkcode OutboundArena.reserve}.
    */
   take(start: number, end: number): OutboundBytes {
-    const lease: Lease = {
-      start,
-      end,
-      released: false,
-      bytes: this.#u8.subarray(start, end),
-      release: () => this.#release(lease),
-    };
+    const u8 = this.#u8;
+    const bytes = new Uint8Array(u8.buffer, u8.byteOffset + start, end - start);
+    const lease = new Lease(this, bytes, start);
     this.#head = end;
     this.#live.push(lease);
     return lease;
   }
 
-  #release(lease: Lease): void {
-    if (lease.released) return;
-    lease.released = true;
+  /** Drops the released leases at the tail of the ring (called by a lease's release). */
+  reclaim(): void {
     const live = this.#live;
+    if (live.length === 1 && live[0]!.released) {
+      live.pop();
+      return;
+    }
     let n = 0;
     while (n < live.length && live[n]!.released) n++;
     if (n > 0) live.splice(0, n);

@@ -30,6 +30,21 @@ const ACK_CODES: Record<string, ReadonlySet<number>> = {
   pubcomp: new Set([0x00, 0x92]),
 };
 
+/** Size of the registered-key fragment region (assembly/layout.ts KEY_DATA). */
+export const KEY_DATA_SIZE = 56 * 1024;
+
+/**
+ * The registered-key fragment region of the shared instance: the tape's key
+ * cache fills it from the bottom (`used`), batches' key blocks from the top
+ * (`top`); neither frees.
+ */
+export interface KeyRegion {
+  /** Bytes used from the bottom. */
+  used: number;
+  /** Offset of the lowest byte used from the top. */
+  top: number;
+}
+
 /** The shared instance with its topic cache and outbound ring. */
 export interface EncoderContext {
   w: WasmInstance;
@@ -38,6 +53,9 @@ export interface EncoderContext {
   tape: number;
   topic: string;
   topicLength: number;
+  /** Address of the registered-key region. */
+  keyData: number;
+  keys: KeyRegion;
 }
 
 let context: EncoderContext | undefined;
@@ -52,6 +70,8 @@ export function encoderContext(): EncoderContext {
       tape: w.arena,
       topic: "",
       topicLength: -1,
+      keyData: w.exports.KEY_DATA.value,
+      keys: { used: 0, top: KEY_DATA_SIZE },
     };
   }
   return context;

@@ -45,6 +45,16 @@ export interface WasmExports {
   ): number;
   encodeAck(dst: number, first: number, id: number, reasonCode: number): number;
   tapeToJson(tape: number, dst: number, cap: number): number;
+  tapePublish(
+    tape: number,
+    dst: number,
+    cap: number,
+    topic: number,
+    topicLen: number,
+    flags: number,
+    id: number,
+    version: number,
+  ): number;
   batchToJson(
     ts: number,
     values: number,
@@ -54,6 +64,21 @@ export interface WasmExports {
     keysLen: number,
     dst: number,
     cap: number,
+  ): number;
+  batchPublish(
+    ts: number,
+    values: number,
+    rows: number,
+    cols: number,
+    keys: number,
+    keysLen: number,
+    dst: number,
+    cap: number,
+    topic: number,
+    topicLen: number,
+    flags: number,
+    id: number,
+    version: number,
   ): number;
   formatNumber(dst: number, value: number): number;
 }
@@ -86,6 +111,8 @@ export interface WasmInstance {
   scratchSize: number;
   /** The host string of the last topic decoded in this instance (see R_TOPIC_SAME). */
   topic: string;
+  /** View of the whole memory as f64 (index = byte address / 8). */
+  f64: Float64Array;
   /** Whether the float formatter's tables are written. */
   numbers: boolean;
 }
@@ -133,6 +160,7 @@ export function createInstance(numbers: boolean): WasmInstance {
     u8: new Uint8Array(buffer),
     result: new Uint32Array(buffer, exports.RESULT.value, 10),
     view: new DataView(buffer),
+    f64: new Float64Array(buffer),
     arena: exports.ARENA.value,
     end: exports.MEMORY_END.value,
     scratch: exports.SCRATCH.value,

@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { KeyRegion } from "../../wasm/_encode.ts";
+
 const OP_END = 0;
 const OP_OBJ = 1;
 const OP_OBJ_END = 2;
@@ -26,13 +28,13 @@ const OP_KEY_ID = 13;
 /** Registered keys: at most this many, each at most KEY_MAX_LENGTH chars. */
 const KEY_SLOTS = 2048;
 const KEY_MAX_LENGTH = 64;
-const KEY_DATA_SIZE = 56 * 1024;
 /** Positions remembered by the same-shape shortcut (16 per depth, 4 depths). */
 const RECENT = 64;
 
 const MAX_DEPTH = 64;
 const encoder = new TextEncoder();
 const objectProto = Object.prototype;
+const EMPTY = {};
 
 /** The tape writer's state: memory view and bounds. */
 export class Tape {
@@ -41,11 +43,14 @@ export class Tape {
   #start: number;
   #limit: number;
   #pos = 0;
+  /** Output bytes of the registered keys referenced by the last tape (beyond 6 per tape byte). */
+  #keyBytes = 0;
+  #keyLengths = new Int32Array(KEY_SLOTS);
   /** Keys whose `"key":` fragment wasm holds, by id (a shared, bounded cache). */
   #keys = new Map<string, number>();
   #keyIndex: number;
   #keyData: number;
-  #keyDataUsed = 0;
+  #region: KeyRegion;
   /** The keys last seen at each position of an object, with their ids. */
   #recent: (string | undefined)[] = new Array<string | undefined>(RECENT).fill(undefined);
   #recentIds = new Int32Array(RECENT);
@@ -56,14 +61,23 @@ export class Tape {
    * @param size Tape capacity in bytes.
    * @param keyIndex Address of the registered-key index.
    * @param keyData Address of the registered-key fragments.
+   * @param region Allocation state of the fragment region (shared with batches).
    */
-  constructor(u8: Uint8Array, start: number, size: number, keyIndex: number, keyData: number) {
+  constructor(
+    u8: Uint8Array,
+    start: number,
+    size: number,
+    keyIndex: number,
+    keyData: number,
+    region: KeyRegion,
+  ) {
     this.#u8 = u8;
     this.#view = new DataView(u8.buffer);
     this.#start = start;
     this.#limit = start + size - 16;
     this.#keyIndex = keyIndex;
     this.#keyData = keyData;
+    this.#region = region;
   }
 
   /**
@@ -73,7 +87,9 @@ export class Tape {
    * @returns Tape length, or -1 to use the TS path.
    */
   writeTelemetry(data: unknown): number {
+    for (const _ in EMPTY) return -1; // an enumerable Object.prototype property: for-in would see it
     this.#pos = this.#start;
+    this.#keyBytes = 0;
     let ok: boolean;
     if (Array.isArray(data)) {
       ok = this.#byte(OP_ARR);
@@ -84,6 +100,11 @@ export class Tape {
     }
     if (!ok || !this.#byte(OP_END)) return -1;
     return this.#pos - this.#start;
+  }
+
+  /** Output bytes of the registered keys in the last tape, to add to its output bound. */
+  get keyBytes(): number {
+    return this.#keyBytes;
   }
 
   /** One object or `{ts, values}` entry, as core/payload.ts validates it. */
@@ -129,18 +150,35 @@ export class Tape {
     }
     if (!isPlain(v) || !this.#byte(OP_OBJ)) return false;
     const o = v as Record<string, unknown>;
-    const keys = Object.keys(o);
     const recent = this.#recent;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
+    const recentIds = this.#recentIds;
+    const u8 = this.#u8;
+    let i = 0;
+    // for-in visits exactly the own enumerable string keys in Object.keys
+    // order here: the prototype is Object.prototype (checked unpolluted per
+    // call) or null. V8 reads o[key] through the enum cache in this loop.
+    for (const key in o) {
       // Records of one shape repeat their keys in order: skip the map lookup.
       // Slots per depth, so an entry's "ts"/"values" do not evict its values' keys.
       const slot = i < 16 ? ((depth & 3) << 4) | i : RECENT;
-      const id = slot < RECENT && recent[slot] === key
-        ? this.#recentIds[slot]!
-        : this.#keyId(key, slot);
-      if (!(id >= 0 ? this.#keyRef(id) : this.#string(OP_KEY, key))) return false;
-      if (!this.#value(o[key], depth + 1)) return false;
+      i++;
+      const id = slot < RECENT && recent[slot] === key ? recentIds[slot]! : this.#keyId(key, slot);
+      if (id >= 0) {
+        if (!this.#keyRef(id)) return false;
+        this.#keyBytes += this.#keyLengths[id]!;
+      } else if (!this.#string(OP_KEY, key)) {
+        return false;
+      }
+      const value = o[key];
+      if (typeof value === "number") {
+        const pos = this.#pos;
+        if (pos + 9 > this.#limit) return false;
+        u8[pos] = OP_NUM;
+        this.#view.setFloat64(pos + 1, value, true);
+        this.#pos = pos + 9;
+      } else if (!this.#value(value, depth + 1)) {
+        return false;
+      }
     }
     return this.#byte(OP_OBJ_END);
   }
@@ -150,14 +188,16 @@ export class Tape {
     let id = this.#keys.get(key);
     if (id === undefined) {
       if (this.#keys.size >= KEY_SLOTS || key.length > KEY_MAX_LENGTH) return -1;
-      const at = this.#keyData + this.#keyDataUsed;
-      const room = KEY_DATA_SIZE - this.#keyDataUsed;
+      const region = this.#region;
+      const at = this.#keyData + region.used;
+      const room = region.top - region.used;
       const fragment = `${JSON.stringify(key)}:`; // JSON.stringify escapes exactly
       if (fragment.length * 3 > room) return -1;
       const { written } = encoder.encodeInto(fragment, this.#u8.subarray(at, at + room));
       id = this.#keys.size;
-      this.#view.setUint32(this.#keyIndex + id * 4, this.#keyDataUsed | (written << 16), true);
-      this.#keyDataUsed += written;
+      this.#view.setUint32(this.#keyIndex + id * 4, region.used | (written << 16), true);
+      region.used += written;
+      this.#keyLengths[id] = written;
       this.#keys.set(key, id);
     }
     if (position < RECENT) {

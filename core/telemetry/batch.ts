@@ -7,13 +7,19 @@
  */
 
 import { InvalidPayloadError } from "../errors.ts";
-import { encoderContext, TAPE_SIZE } from "../../wasm/_encode.ts";
-import { ensureNumbers, isTrap } from "../../wasm/_instance.ts";
+import {
+  type EncoderContext,
+  encoderContext,
+  KEY_DATA_SIZE,
+  stageTopic,
+  TAPE_SIZE,
+} from "../../wasm/_encode.ts";
+import { ensureNumbers, isTrap, R_FRAME_LENGTH } from "../../wasm/_instance.ts";
 import type { OutboundBytes } from "../../wasm/_arena.ts";
 import { ownedBytes } from "../../wasm/_arena.ts";
 import { copyOf } from "../_slab.ts";
 import { tsCodec } from "../codec/mod.ts";
-import { framedTelemetry, type TelemetryEngine, type TelemetryPublishOptions } from "./encode.ts";
+import { flagsOf, type TelemetryEngine, type TelemetryPublishOptions } from "./encode.ts";
 
 /**
  * Options of {@linkcode TelemetryBatch}.
@@ -31,6 +37,27 @@ export interface TelemetryBatchOptions {
 
 const ERR_NON_FINITE = -2;
 const encoder = new TextEncoder();
+/** Rows×columns up to which copying into wasm memory is a plain loop (no subarray). */
+const LOOP_COPY = 64;
+/** Key blocks already in the shared instance's key region, by content. */
+const keyBlocks = new Map<string, number>();
+
+/** The address of `fragments` in wasm memory (written once per content), or -1 when full. */
+function keyBlockAt(c: EncoderContext, fragments: Uint8Array, id: string): number {
+  let at = keyBlocks.get(id);
+  if (at === undefined) {
+    const region = c.keys;
+    // 8 bytes of slack: the writer copies key fragments 8 bytes at a time.
+    const top = region.top - fragments.length - 8;
+    // Batches take at most the upper half, leaving the rest to the tape's key cache.
+    if (top < region.used || top < KEY_DATA_SIZE / 2) return -1;
+    region.top = top;
+    at = c.keyData + top;
+    c.w.u8.set(fragments, at);
+    keyBlocks.set(id, at);
+  }
+  return at;
+}
 
 /**
  * Rows of numeric telemetry with fixed keys. Keys are written in the order
@@ -57,6 +84,10 @@ export class TelemetryBatch {
   #identity: boolean;
   /** `"key":` fragments (UTF-8) in output order, each with a u32 length prefix. */
   #fragments: Uint8Array;
+  /** The fragments joined (identifies the block in wasm memory). */
+  #fragmentsId: string;
+  /** Address of the fragments in wasm memory, once written (-1 before, -2 when no room). */
+  #keysAt = -1;
   #ts: Float64Array;
   #values: Float64Array;
   #rows = 0;
@@ -80,7 +111,9 @@ export class TelemetryBatch {
     const ordered = Object.keys(Object.fromEntries(keys.map((k) => [k, 0])));
     this.#order = Int32Array.from(ordered, (k) => index.get(k)!);
     this.#identity = this.#order.every((v, i) => v === i);
-    const parts = ordered.map((k) => encoder.encode(`${JSON.stringify(k)}:`));
+    const texts = ordered.map((k) => `${JSON.stringify(k)}:`);
+    this.#fragmentsId = texts.join("");
+    const parts = texts.map((t) => encoder.encode(t));
     this.#fragments = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0));
     const view = new DataView(this.#fragments.buffer);
     let at = 0;
@@ -130,27 +163,31 @@ export class TelemetryBatch {
       throw new RangeError(`Cannot append row: expected ${cols} values, got ${values.length}`);
     }
     const row = this.#rows;
-    const path = `[${row}]`;
     if (typeof ts !== "number" || !Number.isSafeInteger(ts) || ts < 0) {
       throw new InvalidPayloadError(
-        `Cannot send telemetry: "${path}.ts" must be a timestamp in milliseconds (a non-negative integer), got ${ts}`,
-        `${path}.ts`,
+        `Cannot send telemetry: "[${row}].ts" must be a timestamp in milliseconds (a non-negative integer), got ${ts}`,
+        `[${row}].ts`,
       );
     }
+    const typed = values instanceof Float64Array;
     for (let i = 0; i < cols; i++) {
       const v = values[i]!;
-      if (typeof v !== "number" || !Number.isFinite(v)) {
-        const key = `${path}.values.${this.keys[i]}`;
+      // v - v is 0 for finite numbers, NaN for NaN and ±Infinity.
+      if ((!typed && typeof v !== "number") || v - v !== 0) {
+        const key = `[${row}].values.${this.keys[i]}`;
         throw new InvalidPayloadError(`Cannot send telemetry: value of "${key}" is ${v}`, key);
       }
     }
     if (row === this.#ts.length) this.#grow();
     this.#ts[row] = ts;
     const base = row * cols;
-    if (this.#identity && values instanceof Float64Array) {
-      this.#values.set(values, base);
+    const store = this.#values;
+    if (!this.#identity) {
+      for (let i = 0; i < cols; i++) store[base + i] = values[this.#order[i]!]!;
+    } else if (typed && cols > LOOP_COPY) {
+      store.set(values, base);
     } else {
-      for (let i = 0; i < cols; i++) this.#values[base + i] = values[this.#order[i]!]!;
+      for (let i = 0; i < cols; i++) store[base + i] = values[i]!;
     }
     this.#rows = row + 1;
   }
@@ -213,7 +250,7 @@ export class TelemetryBatch {
    */
   encodeJson(options?: { engine?: TelemetryEngine }): Uint8Array {
     if (options?.engine !== "ts") {
-      const r = this.#wasmJson(0);
+      const r = this.#wasmJson();
       if (r !== undefined) return copyOf(encoderContext().w.u8, r[0], r[0] + r[1]);
     }
     return encoder.encode(this.#tsText());
@@ -237,7 +274,7 @@ export class TelemetryBatch {
    */
   encodePublish(topic: string, options: TelemetryPublishOptions = {}): Uint8Array {
     if (options.engine !== "ts") {
-      const out = framedTelemetry(topic, options, (room) => this.#wasmJson(room), false);
+      const out = this.#wasmPublish(topic, options, false);
       if (out !== undefined) return out as Uint8Array;
     }
     return this.#tsPublish(topic, options);
@@ -263,7 +300,7 @@ export class TelemetryBatch {
    */
   encodePublishOutbound(topic: string, options: TelemetryPublishOptions = {}): OutboundBytes {
     if (options.engine !== "ts") {
-      const out = framedTelemetry(topic, options, (room) => this.#wasmJson(room), true);
+      const out = this.#wasmPublish(topic, options, true);
       if (out !== undefined) return out as OutboundBytes;
     }
     return ownedBytes(this.#tsPublish(topic, options));
@@ -286,45 +323,126 @@ export class TelemetryBatch {
     return JSON.stringify(this.toEntries());
   }
 
-  #wasmJson(room: number): [number, number] | undefined {
+  #wasmJson(): [number, number] | undefined {
     try {
-      return this.#writeJson(room);
+      const c = encoderContext();
+      const at = this.#stage(c);
+      if (at < 0) return undefined;
+      const rows = this.#rows;
+      const cols = this.keys.length;
+      const bound = 2 + rows * (48 + this.#fragments.length + cols * 26);
+      const dst = c.arena.reserve(bound);
+      if (dst < 0) return undefined;
+      const n = c.w.exports.batchToJson(
+        c.tape,
+        c.tape + rows * 8,
+        rows,
+        cols,
+        at,
+        this.#fragments.length,
+        dst,
+        bound,
+      );
+      if (n === ERR_NON_FINITE) this.#nonFinite();
+      return n < 0 ? undefined : [dst, n];
     } catch (e) {
       if (isTrap(e)) return undefined; // the TS path serializes instead
       throw e;
     }
   }
 
-  #writeJson(room: number): [number, number] | undefined {
-    const c = encoderContext();
+  /** Serializes and frames in one wasm call; undefined sends the caller to the TS path. */
+  #wasmPublish(
+    topic: string,
+    o: TelemetryPublishOptions,
+    lease: boolean,
+  ): OutboundBytes | Uint8Array | undefined {
+    try {
+      const flags = flagsOf(o);
+      if (flags < 0) return undefined;
+      const c = encoderContext();
+      const topicLength = stageTopic(c, topic);
+      if (topicLength < 0) return undefined;
+      const at = this.#stage(c);
+      if (at < 0) return undefined;
+      const rows = this.#rows;
+      const cols = this.keys.length;
+      const room = topicLength + 10;
+      const bound = 2 + rows * (48 + this.#fragments.length + cols * 26);
+      const dst = c.arena.reserve(bound + room);
+      if (dst < 0) return undefined;
+      const w = c.w;
+      const start = w.exports.batchPublish(
+        c.tape,
+        c.tape + rows * 8,
+        rows,
+        cols,
+        at,
+        this.#fragments.length,
+        dst + room,
+        bound,
+        w.scratch,
+        topicLength,
+        flags,
+        o.packetId ?? 0,
+        o.protocolVersion ?? 4,
+      );
+      if (start <= 0) {
+        if (start === ERR_NON_FINITE) this.#nonFinite();
+        return undefined;
+      }
+      const end = start + w.result[R_FRAME_LENGTH]!;
+      return lease ? c.arena.take(start, end) : copyOf(w.u8, start, end);
+    } catch (e) {
+      if (isTrap(e)) return undefined; // the TS path then encodes (or throws the typed error)
+      throw e;
+    }
+  }
+
+  /**
+   * Copies the rows to the tape (timestamps, then values) and returns the
+   * address of the key fragments in wasm memory, or -1 for the TS path.
+   */
+  #stage(c: EncoderContext): number {
     const w = c.w;
     ensureNumbers(w);
-    const cols = this.keys.length;
+    let keysAt = this.#keysAt;
+    if (keysAt === -1) {
+      keysAt = this.#keysAt = keyBlockAt(c, this.#fragments, this.#fragmentsId);
+      if (keysAt < 0) this.#keysAt = -2;
+    }
     const rows = this.#rows;
+    const count = rows * this.keys.length;
     const tsAt = c.tape;
     const valuesAt = tsAt + rows * 8;
-    const keysAt = valuesAt + rows * cols * 8;
-    if (keysAt + this.#fragments.length > c.tape + TAPE_SIZE) return undefined;
-    new Float64Array(w.u8.buffer, tsAt, rows).set(this.#ts.subarray(0, rows));
-    new Float64Array(w.u8.buffer, valuesAt, rows * cols).set(this.#values.subarray(0, rows * cols));
-    w.u8.set(this.#fragments, keysAt);
-    const bound = 2 + rows * (40 + this.#fragments.length + cols * 26);
-    const at = c.arena.reserve(bound + room);
-    if (at < 0) return undefined;
-    const n = w.exports.batchToJson(
-      tsAt,
-      valuesAt,
-      rows,
-      cols,
-      keysAt,
-      this.#fragments.length,
-      at + room,
-      bound,
-    );
-    if (n === ERR_NON_FINITE) {
-      throw new InvalidPayloadError("Cannot send telemetry: a value is not a finite number", "");
+    let end = valuesAt + count * 8;
+    if (keysAt < 0) {
+      // No room left in the key region: the fragments go after the values.
+      keysAt = end;
+      end += this.#fragments.length + 8;
+      if (end > tsAt + TAPE_SIZE) return -1;
+      w.u8.set(this.#fragments, keysAt);
+    } else if (end > tsAt + TAPE_SIZE) {
+      return -1;
     }
-    return n < 0 ? undefined : [at + room, n];
+    const f64 = w.f64;
+    const ts = this.#ts;
+    const values = this.#values;
+    const t = tsAt >> 3;
+    const v = valuesAt >> 3;
+    if (count <= LOOP_COPY) {
+      for (let i = 0; i < rows; i++) f64[t + i] = ts[i]!;
+      for (let i = 0; i < count; i++) f64[v + i] = values[i]!;
+    } else {
+      f64.set(ts.subarray(0, rows), t);
+      f64.set(values.subarray(0, count), v);
+    }
+    return keysAt;
+  }
+
+  /** Values are validated on append: wasm finding one non-finite means memory was changed. */
+  #nonFinite(): never {
+    throw new InvalidPayloadError("Cannot send telemetry: a value is not a finite number", "");
   }
 
   #grow(): void {

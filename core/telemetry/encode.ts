@@ -17,8 +17,8 @@ import {
   validateAttributes,
   validateTelemetry,
 } from "../payload.ts";
-import { encoderContext, stageTopic, TAPE_SIZE } from "../../wasm/_encode.ts";
-import { ensureNumbers, isTrap } from "../../wasm/_instance.ts";
+import { type EncoderContext, encoderContext, stageTopic, TAPE_SIZE } from "../../wasm/_encode.ts";
+import { ensureNumbers, isTrap, R_FRAME_LENGTH } from "../../wasm/_instance.ts";
 import { type OutboundBytes, ownedBytes } from "../../wasm/_arena.ts";
 import { copyOf } from "../_slab.ts";
 import { Tape } from "./_tape.ts";
@@ -74,45 +74,93 @@ function nonFinite(data: unknown, validate: Validate): never {
   throw new InvalidPayloadError("Cannot send telemetry: a value is not a finite number", "");
 }
 
+/** The shared tape writer (created with the shared instance). */
+function sharedTape(c: EncoderContext): Tape {
+  if (tape === undefined) {
+    ensureNumbers(c.w);
+    tape = new Tape(
+      c.w.u8,
+      c.tape,
+      TAPE_SIZE,
+      c.w.exports.KEY_INDEX.value,
+      c.keyData,
+      c.keys,
+    );
+  }
+  return tape;
+}
+
 /**
- * Writes JSON of `data` into the outbound ring, `room` bytes after a reserved
- * start. Returns [reservedAt, jsonAt, jsonLength] or undefined for the TS path.
+ * Writes JSON of `data` into the outbound ring. Returns [jsonAt, jsonLength]
+ * or undefined for the TS path.
  */
 function wasmJson(
   data: unknown,
-  room: number,
   validate: Validate = validateTelemetry,
 ): [number, number] | undefined {
   try {
-    return writeJson(data, room, validate);
+    const c = encoderContext();
+    const t = sharedTape(c);
+    const length = t.writeTelemetry(data);
+    if (length < 0) return undefined;
+    const bound = 6 * length + t.keyBytes + 16;
+    const at = c.arena.reserve(bound);
+    if (at < 0) return undefined;
+    const n = c.w.exports.tapeToJson(c.tape, at, bound);
+    if (n === ERR_NON_FINITE) nonFinite(data, validate);
+    return n < 0 ? undefined : [at, n];
   } catch (e) {
     if (isTrap(e)) return undefined; // the TS path then serializes (or throws the typed error)
     throw e;
   }
 }
 
-function writeJson(
+/**
+ * Serializes `data` and frames it as a PUBLISH in the outbound ring in one
+ * wasm call. `lease` keeps the bytes there; otherwise they are copied out.
+ * Returns undefined for the TS path.
+ */
+function wasmPublish(
+  topic: string,
   data: unknown,
-  room: number,
+  o: TelemetryPublishOptions,
+  lease: boolean,
   validate: Validate,
-): [number, number] | undefined {
-  const c = encoderContext();
-  ensureNumbers(c.w);
-  tape ??= new Tape(
-    c.w.u8,
-    c.tape,
-    TAPE_SIZE,
-    c.w.exports.KEY_INDEX.value,
-    c.w.exports.KEY_DATA.value,
-  );
-  const length = tape.writeTelemetry(data);
-  if (length < 0) return undefined;
-  const bound = 6 * length + 16;
-  const at = c.arena.reserve(bound + room);
-  if (at < 0) return undefined;
-  const n = c.w.exports.tapeToJson(c.tape, at + room, bound);
-  if (n === ERR_NON_FINITE) nonFinite(data, validate);
-  return n < 0 ? undefined : [at + room, n];
+): OutboundBytes | Uint8Array | undefined {
+  try {
+    const flags = flagsOf(o);
+    if (flags < 0) return undefined;
+    const c = encoderContext();
+    const topicLength = stageTopic(c, topic);
+    if (topicLength < 0) return undefined;
+    const t = sharedTape(c);
+    const length = t.writeTelemetry(data);
+    if (length < 0) return undefined;
+    const room = topicLength + 10;
+    const bound = 6 * length + t.keyBytes + 16;
+    const at = c.arena.reserve(bound + room);
+    if (at < 0) return undefined;
+    const w = c.w;
+    const start = w.exports.tapePublish(
+      c.tape,
+      at + room,
+      bound,
+      w.scratch,
+      topicLength,
+      flags,
+      o.packetId ?? 0,
+      o.protocolVersion ?? 4,
+    );
+    if (start <= 0) {
+      if (start === ERR_NON_FINITE) nonFinite(data, validate);
+      return undefined;
+    }
+    const end = start + w.result[R_FRAME_LENGTH]!;
+    return lease ? c.arena.take(start, end) : copyOf(w.u8, start, end);
+  } catch (e) {
+    if (isTrap(e)) return undefined; // the TS path then encodes (or throws the typed error)
+    throw e;
+  }
 }
 
 /**
@@ -137,7 +185,7 @@ export function encodeTelemetryJson(
   options?: { engine?: TelemetryEngine },
 ): Uint8Array {
   if (options?.engine !== "ts") {
-    const r = wasmJson(data, 0);
+    const r = wasmJson(data);
     if (r !== undefined) return copyOf(encoderContext().w.u8, r[0], r[0] + r[1]);
   }
   return tsJson(data);
@@ -155,7 +203,7 @@ export function encodeTelemetryJson(
  * ```
  */
 export const wasmPayloadSerializer: PayloadSerializer = (value): Uint8Array => {
-  const r = wasmJson(value, 0);
+  const r = wasmJson(value);
   if (r !== undefined) return copyOf(encoderContext().w.u8, r[0], r[0] + r[1]);
   return encoder.encode(JSON.stringify(value));
 };
@@ -177,7 +225,7 @@ function tsPublish(topic: string, payload: Uint8Array, o: TelemetryPublishOption
 }
 
 /** Fixed-header flags when the options are plainly valid, else -1 (TS path throws). */
-function flagsOf(o: TelemetryPublishOptions): number {
+export function flagsOf(o: TelemetryPublishOptions): number {
   const qos = o.qos ?? 0;
   if (qos !== 0 && qos !== 1 && qos !== 2) return -1;
   const retain = o.retain ?? false;
@@ -189,50 +237,6 @@ function flagsOf(o: TelemetryPublishOptions): number {
     return -1;
   }
   return (qos << 1) | (retain ? 1 : 0);
-}
-
-/**
- * Frames wasm JSON as a PUBLISH in the outbound ring, or returns undefined.
- * `lease` keeps the bytes; otherwise they are copied out.
- */
-export function framedTelemetry(
-  topic: string,
-  o: TelemetryPublishOptions,
-  writeJson: (room: number) => [number, number] | undefined,
-  lease: boolean,
-): OutboundBytes | Uint8Array | undefined {
-  try {
-    return frame(topic, o, writeJson, lease);
-  } catch (e) {
-    if (isTrap(e)) return undefined; // the TS path then encodes (or throws the typed error)
-    throw e;
-  }
-}
-
-function frame(
-  topic: string,
-  o: TelemetryPublishOptions,
-  writeJson: (room: number) => [number, number] | undefined,
-  lease: boolean,
-): OutboundBytes | Uint8Array | undefined {
-  const flags = flagsOf(o);
-  const c = encoderContext();
-  const topicLength = flags < 0 ? -1 : stageTopic(c, topic);
-  if (topicLength < 0) return undefined;
-  const r = writeJson(topicLength + 10);
-  if (r === undefined) return undefined;
-  const [jsonAt, n] = r;
-  const start = c.w.exports.framePublishBefore(
-    jsonAt,
-    n,
-    c.w.scratch,
-    topicLength,
-    flags,
-    o.packetId ?? 0,
-    o.protocolVersion ?? 4,
-  );
-  if (start === 0) return undefined;
-  return lease ? c.arena.take(start, jsonAt + n) : copyOf(c.w.u8, start, jsonAt + n);
 }
 
 /**
@@ -262,7 +266,7 @@ export function encodeTelemetryPublish(
   options: TelemetryPublishOptions = {},
 ): Uint8Array {
   if (options.engine !== "ts") {
-    const out = framedTelemetry(topic, options, (room) => wasmJson(data, room), false);
+    const out = wasmPublish(topic, data, options, false, validateTelemetry);
     if (out !== undefined) return out as Uint8Array;
   }
   return tsPublish(topic, tsJson(data), options);
@@ -297,7 +301,7 @@ export function encodeTelemetryPublishOutbound(
   options: TelemetryPublishOptions = {},
 ): OutboundBytes {
   if (options.engine !== "ts") {
-    const out = framedTelemetry(topic, options, (room) => wasmJson(data, room), true);
+    const out = wasmPublish(topic, data, options, true, validateTelemetry);
     if (out !== undefined) return out as OutboundBytes;
   }
   return ownedBytes(tsPublish(topic, tsJson(data), options));
@@ -328,8 +332,7 @@ export function encodeAttributesPublish(
 ): Uint8Array {
   const oneObject = typeof data === "object" && data !== null && !Array.isArray(data);
   if (options.engine !== "ts" && oneObject) {
-    const write = (room: number) => wasmJson(data, room, validateAttributes);
-    const out = framedTelemetry(topic, options, write, false);
+    const out = wasmPublish(topic, data, options, false, validateAttributes);
     if (out !== undefined) return out as Uint8Array;
   }
   validateAttributes(data);

@@ -20,7 +20,7 @@ export {
   framePublishBefore,
   split,
 } from "./frame";
-export { batchPublish, batchToJson, tapeToJson } from "./json";
+export { batchPublish, batchToJson, tapePublish, tapeToJson } from "./json";
 import { writeNumber } from "./dtoa";
 
 /** Formats one f64 at `dst` as Number#toString does; returns the byte count (tests). */

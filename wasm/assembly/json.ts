@@ -68,6 +68,41 @@ export function writeString(dst: usize, src: usize, length: usize): usize {
 }
 
 /**
+ * {@link tapeToJson} at `dst`, then a PUBLISH header (topic UTF-8 at
+ * `topicSrc`, see framePublishBefore) written just before it, in one call.
+ * Returns the packet's start (its length in R_FRAME_LENGTH), a negative code,
+ * or 0 when the packet would be too large.
+ */
+export function tapePublish(
+  tape: usize,
+  dst: usize,
+  cap: usize,
+  topicSrc: usize,
+  topicLen: u32,
+  flags: u32,
+  id: u32,
+  version: u32,
+): i32 {
+  const n = tapeToJson(tape, dst, cap);
+  if (n < 0) return n;
+  const start = framePublishBefore(dst, <u32>n, topicSrc, topicLen, flags, id, version);
+  if (start == 0) return 0;
+  store<u32>(R_FRAME_LENGTH, <u32>(dst + <usize>n - start));
+  return <i32>start;
+}
+
+// Copies `n` bytes 8 at a time; may write up to 7 bytes past dst + n (the
+// callers' bounds leave that slack) and read up to 7 past src + n.
+@inline function copyShort(dst: usize, src: usize, n: usize): void {
+  const end = dst + n;
+  while (dst < end) {
+    store<u64>(dst, load<u64>(src));
+    dst += 8;
+    src += 8;
+  }
+}
+
+/**
  * Interprets the tape at `tape` and writes JSON at `dst` (at most `cap`
  * bytes). Returns bytes written or a negative code. The worst case output per
  * tape byte is bounded (6 per string byte, 25 per f64), checked per item.
@@ -90,10 +125,10 @@ export function tapeToJson(tape: usize, dst: usize, cap: usize): i32 {
     if (op == OP_KEY_ID) {
       const entry = load<u32>(KEY_INDEX + (<usize>load<u16>(p) << 2));
       const n = <usize>(entry >> 16);
-      if (dst + 1 + n > limit) return ERR_NO_SPACE;
+      if (dst + 8 + n > limit) return ERR_NO_SPACE;
       if (!first) store<u8>(dst++, 44);
       first = false;
-      memory.copy(dst, KEY_DATA + (entry & 0xffff), n);
+      copyShort(dst, KEY_DATA + (entry & 0xffff), n);
       dst += n;
       p += 2;
       afterKey = true;
@@ -163,17 +198,6 @@ export function tapeToJson(tape: usize, dst: usize, cap: usize): i32 {
     }
   }
   return <i32>(dst - start);
-}
-
-// Copies `n` bytes 8 at a time; may write up to 7 bytes past dst + n (the
-// callers' bounds leave that slack) and read up to 7 past src + n.
-@inline function copyShort(dst: usize, src: usize, n: usize): void {
-  const end = dst + n;
-  while (dst < end) {
-    store<u64>(dst, load<u64>(src));
-    dst += 8;
-    src += 8;
-  }
 }
 
 // Writes the batch at `dst`; returns the end, or 0 with the error code in batchError.
