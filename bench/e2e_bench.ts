@@ -3,8 +3,9 @@
  * against a local Mosquitto and against a minimal sink server (answers
  * CONNACK and PUBACKs, nothing else), QoS 1 with 100 in flight and QoS 0.
  *
- * Run: `deno run -A bench/e2e_bench.ts [--n 50000] [--reps 3] [--write]`
- * (`--write` stores the table in bench/E2E_RESULTS.md). The sink runs in a
+ * Run: `deno run -A bench/e2e_bench.ts [--n 50000] [--reps 3] [--target mosquitto|sink]
+ * [--qos 0|1] [--write]` (`--target` and `--qos` keep only some rows; `--write` stores the
+ * table in bench/E2E_RESULTS.md). The sink runs in a
  * child process so it does not share the client's event loop.
  *
  * @module
@@ -244,10 +245,15 @@ async function main(): Promise<void> {
   const broker = await startMosquitto();
   const sink = await startSink();
   const rows: string[] = [];
-  const targets: [string, number][] = [["Mosquitto", broker.port], ["sink", sink.port]];
+  const targetArg = args.indexOf("--target");
+  const only = targetArg >= 0 ? args[targetArg + 1]?.toLowerCase() : undefined;
+  const qosArg = args.indexOf("--qos");
+  const qosList = qosArg >= 0 ? [Number(args[qosArg + 1]) as 0 | 1] : [1, 0] as const;
+  const targets = ([["Mosquitto", broker.port], ["sink", sink.port]] as [string, number][])
+    .filter(([name]) => only === undefined || name.toLowerCase() === only);
   try {
     for (const [target, port] of targets) {
-      for (const qos of [1, 0] as const) {
+      for (const qos of qosList) {
         const runs: [string, () => Promise<Result>][] = [
           ["MQTT.js", () => mqttjs(port, qos, n)],
           ["tbwasm (ts codec)", () => tbwasm(port, qos, n)],

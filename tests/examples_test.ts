@@ -191,6 +191,22 @@ Deno.test("examples/provision_device.ts provisions and connects as the new devic
   });
 });
 
+Deno.test("examples/telemetry_batch.ts stores every row with its timestamp", async () => {
+  await withEmulator(async (tb) => {
+    const run = await spawnExample("telemetry_batch.ts", envPermissions(tb), envFor(tb), [
+      "--rows=250",
+    ]).done;
+    assertOk(run);
+    assert.match(run.stdout, /Sent 250 rows in 3 messages/);
+    const stored = tb.getTelemetry(DEVICE);
+    for (const key of ["temperature", "humidity", "vibration"]) {
+      assert.equal(stored[key]?.length, 250, key);
+    }
+    const ts = stored.temperature!.map((e) => e.ts).sort((a, b) => a - b);
+    assert.equal(ts[249]! - ts[0]!, 249 * 100);
+  });
+});
+
 Deno.test("examples run on the embedded emulator when no ThingsBoard is named", async () => {
   for (const name of ["send_telemetry.ts", "rpc_server_side.ts", "provision_device.ts"]) {
     const run = await spawnExample(name, ["--allow-net=127.0.0.1"]).done;
