@@ -3,7 +3,7 @@
  * variables, or an emulator started in this process when they are unset.
  *
  * Environment (read only when `--allow-env` grants it):
- * - `TB_HOST`, `TB_PORT` (default 1883, or 8883 with `TB_TLS=1`), `TB_ACCESS_TOKEN`
+ * - `TB_HOST`, `TB_PORT` (default 1883; examples/tls.ts uses 8883), `TB_ACCESS_TOKEN`
  * - `TB_PROVISION_KEY`, `TB_PROVISION_SECRET` (provisioning example)
  *
  * @module
@@ -46,7 +46,7 @@ export async function openTarget(deviceName = "example-device"): Promise<Target>
   const host = env("TB_HOST");
   const accessToken = env("TB_ACCESS_TOKEN");
   if (host !== undefined && accessToken !== undefined) {
-    const port = Number(env("TB_PORT") ?? (env("TB_TLS") === "1" ? 8883 : 1883));
+    const port = Number(env("TB_PORT") ?? 1883);
     console.log(`Using ThingsBoard at ${host}:${port}`);
     return { host, port, accessToken, close: () => Promise.resolve() };
   }

@@ -5,7 +5,7 @@
  * Emulator:  deno run --allow-net=127.0.0.1 examples/provision_device.ts
  * ThingsBoard:
  *   TB_HOST=... TB_PROVISION_KEY=... TB_PROVISION_SECRET=... deno run \
- *     --allow-net=HOST:1883 --allow-env=TB_HOST,TB_PORT,TB_TLS,TB_PROVISION_KEY,TB_PROVISION_SECRET \
+ *     --allow-net=HOST:1883 --allow-env=TB_HOST,TB_PORT,TB_PROVISION_KEY,TB_PROVISION_SECRET \
  *     examples/provision_device.ts
  *
  * @module

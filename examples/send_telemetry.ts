@@ -5,7 +5,7 @@
  * Emulator:  deno run --allow-net=127.0.0.1 examples/send_telemetry.ts
  * ThingsBoard:
  *   TB_HOST=thingsboard.cloud TB_ACCESS_TOKEN=... deno run \
- *     --allow-net=thingsboard.cloud:1883 --allow-env=TB_HOST,TB_PORT,TB_TLS,TB_ACCESS_TOKEN \
+ *     --allow-net=thingsboard.cloud:1883 --allow-env=TB_HOST,TB_PORT,TB_ACCESS_TOKEN \
  *     examples/send_telemetry.ts
  *
  * @module

@@ -7,7 +7,7 @@
  *   deno run --allow-net=127.0.0.1 --allow-run=openssl --allow-read --allow-write examples/tls.ts
  * ThingsBoard Cloud (public CA, verified against the system roots):
  *   TB_HOST=thingsboard.cloud TB_ACCESS_TOKEN=... deno run --allow-net=thingsboard.cloud:8883 \
- *     --allow-env=TB_HOST,TB_PORT,TB_TLS,TB_ACCESS_TOKEN,TB_CA_CERT examples/tls.ts
+ *     --allow-env=TB_HOST,TB_PORT,TB_ACCESS_TOKEN,TB_CA_CERT examples/tls.ts
  * Self-hosted with a private CA: add TB_CA_CERT=/path/ca.pem and --allow-read=/path/ca.pem.
  *
  * @module

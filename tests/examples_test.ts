@@ -43,7 +43,7 @@ function spawnExample(
 function envPermissions(tb: Emulator, extra: string[] = []): string[] {
   return [
     `--allow-net=127.0.0.1:${tb.port}`,
-    `--allow-env=${["TB_HOST", "TB_PORT", "TB_TLS", "TB_ACCESS_TOKEN", ...extra].join(",")}`,
+    `--allow-env=${["TB_HOST", "TB_PORT", "TB_ACCESS_TOKEN", ...extra].join(",")}`,
   ];
 }
 
