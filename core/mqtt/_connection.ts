@@ -49,6 +49,7 @@ export class Connection {
   #closed = false;
   #idleWaiters: (() => void)[] = [];
   #firstChunk = true;
+  #writes = 0;
 
   constructor(
     transport: Transport,
@@ -72,6 +73,11 @@ export class Connection {
   /** Bytes encoded and not yet handed to the transport, plus the write in progress. */
   get bufferedBytes(): number {
     return this.#len + (this.#writing ? 1 : 0);
+  }
+
+  /** Writes started so far (a change shows that something was sent meanwhile). */
+  get writes(): number {
+    return this.#writes;
   }
 
   /** `true` when nothing waits to be written. */
@@ -136,6 +142,7 @@ export class Connection {
         this.#rejects = [];
       }
       this.#writing = true;
+      this.#writes++;
       try {
         let off = 0;
         while (off < data.length) off += await this.transport.write(data.subarray(off));

@@ -37,6 +37,8 @@ export class Outbox {
   #flushWaiters: (() => void)[] = [];
   #clock: Clock;
   #refillTimer: TimerHandle | undefined;
+  #nudgeTimer: TimerHandle | undefined;
+  #nudging = true;
   #onError: (error: Error) => void;
   #idInUse = (id: number): boolean => this.inflight.has(id) || this.subs.hasPending(id);
 
@@ -210,6 +212,41 @@ export class Outbox {
     if (this.#flushWaiters.length > 0 && this.isFlushed()) this.wake();
   }
 
+  /**
+   * Called after each chunk of packets from the server: when nothing is left to send while
+   * messages are still in flight, makes sure something is sent within one timer tick. A server
+   * using Nagle's algorithm (Mosquitto by default) sends one small packet (a PUBACK, a PINGRESP)
+   * at once and holds the next ones until that segment is acknowledged; with nothing to send, our
+   * TCP stack acknowledges it only after its delayed-ACK timeout (about 40 ms on Linux), which
+   * then delays every `flush()`, `disconnect()` and awaited publish of a burst. A PINGREQ carries
+   * the acknowledgement at once and is always allowed.
+   */
+  received(): void {
+    if (this.#nudgeTimer === undefined) this.#armNudge();
+  }
+
+  /** Sends no more PINGREQs on this connection (a DISCONNECT follows). */
+  stopNudging(): void {
+    this.#nudging = false;
+    if (this.#nudgeTimer !== undefined) this.#clock.clearTimeout(this.#nudgeTimer);
+    this.#nudgeTimer = undefined;
+  }
+
+  #armNudge(): void {
+    const conn = this.conn;
+    if (!this.#nudging || conn === undefined || this.queue.size > 0 || this.inflight.size === 0) {
+      return;
+    }
+    const writes = conn.writes;
+    this.#nudgeTimer = this.#clock.setTimeout(() => {
+      this.#nudgeTimer = undefined;
+      if (!this.#nudging || conn !== this.conn || conn.closed || this.inflight.size === 0) return;
+      // Something was written meanwhile (it carried the acknowledgement): look again next tick.
+      if (conn.writes !== writes) return this.#armNudge();
+      conn.send({ type: "pingreq" });
+    }, 0);
+  }
+
   /** `true` when nothing is queued, in flight or unwritten. */
   isFlushed(): boolean {
     return this.queue.size === 0 && this.inflight.size === 0 && (this.conn?.idle ?? true);
@@ -276,6 +313,7 @@ export class Outbox {
   resume(conn: Connection, window: number): void {
     this.conn = conn;
     this.accepting = true;
+    this.#nudging = true;
     this.window = window;
     const requests = this.subs.takeForReconnect();
     const covered = new Set<string>();
@@ -312,11 +350,13 @@ export class Outbox {
     this.pump();
   }
 
-  /** Forgets the connection (it ended) and cancels a pending refill. */
+  /** Forgets the connection (it ended) and cancels a pending refill or nudge. */
   detach(): void {
     this.conn = undefined;
     if (this.#refillTimer !== undefined) this.#clock.clearTimeout(this.#refillTimer);
     this.#refillTimer = undefined;
+    if (this.#nudgeTimer !== undefined) this.#clock.clearTimeout(this.#nudgeTimer);
+    this.#nudgeTimer = undefined;
   }
 
   /** Fails every queued and in-flight message; keeps subscriptions for a later connect(). */

@@ -145,6 +145,7 @@ export class Session {
           this.#onPacket(p);
           if (c !== this.#out.conn) return;
         }
+        this.#out.received();
       },
       onEnd: (error, c) => {
         if (c !== this.#out.conn) return;
@@ -442,6 +443,7 @@ export class Session {
       this.#setState("closing");
       await this.flush({ timeout }).catch(() => {});
       if (this.#out.conn === conn && !conn.closed) {
+        this.#out.stopNudging(); // nothing may follow the DISCONNECT
         conn.send({ type: "disconnect", ...(this.#version === 5 ? { reasonCode: 0 } : {}) });
         await conn.drained();
       }

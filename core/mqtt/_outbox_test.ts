@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { MqttClient } from "./mod.ts";
+import { FakeClock, FakeNetwork, settle } from "../../tests/_fake_transport.ts";
+
+const X = new TextEncoder().encode("x");
+
+Deno.test("Outbox.received() sends a PINGREQ one timer tick after a partial PUBACK, when idle", async () => {
+  const net = new FakeNetwork();
+  const clock = new FakeClock();
+  const client = new MqttClient({ host: "broker", clientId: "c", transport: net.factory, clock });
+  const p = client.connect();
+  const t = await net.connection(0);
+  await t.expect("10 0e 00 04 4d 51 54 54 05 02 00 3c 00 00 01 63");
+  t.respond("20 03 00 00 00");
+  await p;
+  const acks = [1, 2, 3].map(() => client.publish("t", X, { qos: 1 }));
+  await t.expect(
+    "32 07 00 01 74 00 01 00 78 32 07 00 01 74 00 02 00 78 32 07 00 01 74 00 03 00 78",
+  );
+  await clock.advance(0);
+  await t.expectNothing(); // no PUBACK yet: the server is not holding any back
+  // A Nagle server sends the first PUBACK at once and holds the others until it is acknowledged.
+  t.respond("40 02 00 01");
+  await acks[0];
+  await t.expectNothing();
+  await clock.advance(0);
+  await t.expect("c0 00"); // the PINGREQ carries the acknowledgement
+  await clock.advance(0);
+  await t.expectNothing(); // once
+  t.respond("40 02 00 02 40 02 00 03 d0 00");
+  await Promise.all(acks);
+  await clock.advance(0);
+  await t.expectNothing(); // nothing in flight: nothing to nudge
+  await settle();
+  await client.disconnect();
+  assert.equal(clock.pending, 0);
+});
