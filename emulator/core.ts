@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ReasonCode } from "../core/codec/mod.ts";
 import { parseJson, quote } from "./_json.ts";
 import { RpcManager } from "./rpc.ts";
 import type { Session, SessionState } from "./session.ts";
@@ -200,7 +201,7 @@ export class Core {
   bind(record: DeviceRecord, endpoint: Endpoint): void {
     const previous = this.#byDevice.get(record);
     this.#byDevice.set(record, endpoint);
-    if (previous && previous !== endpoint) previous.close("takenOver", 0x8e);
+    if (previous && previous !== endpoint) previous.close("takenOver", ReasonCode.SessionTakenOver);
   }
 
   /** Forgets `endpoint` as the device's session (if it still is). */

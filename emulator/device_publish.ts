@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PublishPacket } from "../core/codec/mod.ts";
+import { type PublishPacket, ReasonCode } from "../core/codec/mod.ts";
 import { asString, type JNode, JsonSyntaxError, parseJson } from "./_json.ts";
 import { runClientRpc, sessionLimits } from "./client_rpc.ts";
 import { handleChunkRequest, OtaRequestFault } from "./ota.ts";
@@ -61,10 +61,10 @@ export function handleDevicePublish(s: Session, p: PublishPacket): void {
         core.emit({
           type: "publishRejected",
           topic: p.topic,
-          reasonCode: 0x90,
+          reasonCode: ReasonCode.TopicNameInvalid,
           message: "Unknown topic",
         }, s);
-        return s.ack(packetId, 0x90);
+        return s.ack(packetId, ReasonCode.TopicNameInvalid);
       case "telemetry": {
         const groups = parseTelemetry(json(p, route.family), Date.now());
         const values: Record<string, KvEntry[]> = {};
@@ -149,7 +149,7 @@ export function handleDevicePublish(s: Session, p: PublishPacket): void {
   } catch (e) {
     if (e instanceof ServerFault || e instanceof OtaRequestFault) {
       core.emit({ type: "protocolError", message: e.message }, s);
-      return s.close("protocolError", 0x8b);
+      return s.close("protocolError", ReasonCode.ServerShuttingDown);
     }
     if (e instanceof JsonSyntaxError) return s.invalidPayload(p, e.message);
     throw e;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { MAX_REMAINING_LENGTH } from "../core/codec/mod.ts";
+import { MAX_REMAINING_LENGTH, ReasonCode } from "../core/codec/mod.ts";
 import { Core, type ResolvedOptions } from "./core.ts";
 import { assignPackage, toPackage, unassignPackage } from "./ota.ts";
 import { Server } from "./server.ts";
@@ -151,7 +151,7 @@ class EmulatorImpl implements Emulator {
     const record = this.#core.store.get(device);
     this.#core.store.deleteDevice(record);
     this.#core.rpc.dropDevice(record);
-    this.#core.endpointOf(record)?.close("server", 0x98);
+    this.#core.endpointOf(record)?.close("server", ReasonCode.AdministrativeAction);
   }
   createProvisionProfile(spec: ProvisionProfileSpec): void {
     this.#core.store.addProfile(spec);
@@ -242,7 +242,7 @@ class EmulatorImpl implements Emulator {
   disconnect(device: DeviceRef, options: { reasonCode?: number } = {}): boolean {
     const endpoint = this.#core.endpointOf(this.#core.store.get(device));
     if (!endpoint) return false;
-    endpoint.close("server", options.reasonCode ?? 0x98);
+    endpoint.close("server", options.reasonCode ?? ReasonCode.AdministrativeAction);
     return true;
   }
 

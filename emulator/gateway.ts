@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PublishPacket } from "../core/codec/mod.ts";
+import { type PublishPacket, ReasonCode } from "../core/codec/mod.ts";
 import { asString, type JNode, JsonSyntaxError, parseJson, quote, stringify } from "./_json.ts";
 import type { Endpoint } from "./core.ts";
 import type { Session } from "./session.ts";
@@ -213,23 +213,23 @@ export class GatewayHandler {
           s.core.emit({
             type: "publishRejected",
             topic: p.topic,
-            reasonCode: 0x90,
+            reasonCode: ReasonCode.TopicNameInvalid,
             message: "Unknown topic",
           }, s);
-          return s.ack(packetId, 0x90);
+          return s.ack(packetId, ReasonCode.TopicNameInvalid);
       }
     } catch (e) {
       if (e instanceof JsonSyntaxError) return s.invalidPayload(p, e.message);
-      if (e instanceof CreateFailure) return s.ack(packetId, 0x80);
+      if (e instanceof CreateFailure) return s.ack(packetId, ReasonCode.UnspecifiedError);
       if (e instanceof GatewayFault) {
         s.core.emit({
           type: "publishRejected",
           topic: p.topic,
-          reasonCode: 0x83,
+          reasonCode: ReasonCode.ImplementationSpecificError,
           message: e.message,
         }, s);
-        s.ack(packetId, 0x83);
-        return s.close("protocolError", 0x83);
+        s.ack(packetId, ReasonCode.ImplementationSpecificError);
+        return s.close("protocolError", ReasonCode.ImplementationSpecificError);
       }
       throw e;
     }
@@ -259,7 +259,7 @@ export class GatewayHandler {
         apply(sub, value);
       } catch (e) {
         if (!(e instanceof JsonSyntaxError || e instanceof GatewayFault)) throw e;
-        if (s.version === 5) s.ack(packetId, 0x99);
+        if (s.version === 5) s.ack(packetId, ReasonCode.PayloadFormatInvalid);
         else s.close("invalidPayload");
         return;
       }

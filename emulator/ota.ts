@@ -8,9 +8,11 @@
  */
 
 import { createHash } from "node:crypto";
+import { ReasonCode } from "../core/codec/mod.ts";
 import type { Core } from "./core.ts";
 import type { Session } from "./session.ts";
 import { type DeviceRecord, storeTelemetry } from "./store.ts";
+import { parseJavaInt } from "./topics.ts";
 import { longValue, stringValue, type TypedValue } from "./typing.ts";
 import type { ChecksumAlgorithm, OtaPackageSpec, OtaType } from "./types.ts";
 
@@ -206,9 +208,8 @@ export function handleChunkRequest(
 }
 
 function javaInt(s: string): number {
-  if (!/^[+-]?[0-9]+$/.test(s)) throw new OtaRequestFault(`Invalid number "${s}"`);
-  const n = Number(s);
-  if (n < -2147483648 || n > 2147483647) throw new OtaRequestFault(`Invalid number "${s}"`);
+  const n = parseJavaInt(s);
+  if (n === undefined) throw new OtaRequestFault(`Invalid number "${s}"`);
   return n;
 }
 
@@ -216,8 +217,13 @@ function javaInt(s: string): number {
 function otaError(s: Session, error: string): void {
   s.publish("v2/fw/error", error);
   s.core.emit(
-    { type: "publishRejected", topic: "v2/fw/error", reasonCode: 0x83, message: error },
+    {
+      type: "publishRejected",
+      topic: "v2/fw/error",
+      reasonCode: ReasonCode.ImplementationSpecificError,
+      message: error,
+    },
     s,
   );
-  s.close("server", 0x83);
+  s.close("server", ReasonCode.ImplementationSpecificError);
 }

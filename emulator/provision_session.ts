@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { PublishPacket } from "../core/codec/mod.ts";
+import { type PublishPacket, ReasonCode } from "../core/codec/mod.ts";
 import { JsonSyntaxError, parseJson } from "./_json.ts";
 import { provision, ProvisionRequestError, readProvisionRequest } from "./provision.ts";
 import type { Session } from "./session.ts";
@@ -24,11 +24,11 @@ export function handleProvisionPublish(s: Session, p: PublishPacket): void {
     s.core.emit({
       type: "publishRejected",
       topic: p.topic,
-      reasonCode: 0x90,
+      reasonCode: ReasonCode.TopicNameInvalid,
       message: "Unknown topic",
     }, s);
-    s.ack(packetId, 0x90);
-    return s.close("protocolError", 0x90);
+    s.ack(packetId, ReasonCode.TopicNameInvalid);
+    return s.close("protocolError", ReasonCode.TopicNameInvalid);
   }
   let result;
   try {
@@ -39,11 +39,16 @@ export function handleProvisionPublish(s: Session, p: PublishPacket): void {
     if (e instanceof JsonSyntaxError) return s.invalidPayload(p, e.message);
     if (e instanceof ProvisionRequestError) {
       s.core.emit(
-        { type: "publishRejected", topic: p.topic, reasonCode: 0x83, message: e.message },
+        {
+          type: "publishRejected",
+          topic: p.topic,
+          reasonCode: ReasonCode.ImplementationSpecificError,
+          message: e.message,
+        },
         s,
       );
-      s.ack(packetId, 0x83);
-      return s.close("protocolError", 0x83);
+      s.ack(packetId, ReasonCode.ImplementationSpecificError);
+      return s.close("protocolError", ReasonCode.ImplementationSpecificError);
     }
     throw e;
   }

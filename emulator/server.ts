@@ -4,6 +4,7 @@
  * @module
  */
 
+import { ReasonCode } from "../core/codec/mod.ts";
 import { Connection } from "./_connection.ts";
 import type { Core } from "./core.ts";
 import { Session } from "./session.ts";
@@ -91,7 +92,9 @@ export class Server {
     }
     await Promise.all(this.#loops);
     // v5 clients are told the server is shutting down (DISCONNECT 0x8B).
-    for (const session of [...this.#core.sessions]) session.close("server", 0x8b);
+    for (const session of [...this.#core.sessions]) {
+      session.close("server", ReasonCode.ServerShuttingDown);
+    }
     await Promise.all([...this.#connections].map((c) => c.done));
   }
 }

@@ -8,12 +8,14 @@
 
 import {
   type ConnectPacket,
+  ConnectReturnCode,
   encode,
   MqttDecodeError,
   MqttDecoder,
   type Packet,
   type ProtocolVersion,
   type PublishPacket,
+  ReasonCode,
 } from "../core/codec/mod.ts";
 import { type Connection, SlowClientError } from "./_connection.ts";
 import { handleDevicePublish } from "./device_publish.ts";
@@ -141,7 +143,7 @@ export class Session implements SessionInfo, Endpoint {
       const tooLarge = e instanceof MqttDecodeError && e.code === "PACKET_TOO_LARGE";
       const message = e instanceof Error ? e.message : String(e);
       this.core.emit({ type: "protocolError", message }, this);
-      this.close(tooLarge ? "payloadTooLarge" : "protocolError", 0x81);
+      this.close(tooLarge ? "payloadTooLarge" : "protocolError", ReasonCode.MalformedPacket);
       return;
     }
     for (const p of packets) {
@@ -152,7 +154,7 @@ export class Session implements SessionInfo, Endpoint {
         // A bug or an unencodable reply must not take the server down: drop this client.
         const message = e instanceof Error ? e.message : String(e);
         this.core.emit({ type: "protocolError", message: `Internal error: ${message}` }, this);
-        this.close("serverError", 0x83);
+        this.close("serverError", ReasonCode.ImplementationSpecificError);
         return;
       }
     }
@@ -177,10 +179,10 @@ export class Session implements SessionInfo, Endpoint {
         return this.send({ type: "pingresp" });
       case "disconnect":
         // ThingsBoard answers with DISCONNECT 0x00 (v5) and closes.
-        return this.close("client", 0);
+        return this.close("client", ReasonCode.NormalDisconnection);
       case "connect":
         this.core.emit({ type: "protocolError", message: "Second CONNECT" }, this);
-        return this.close("protocolError", 0x82);
+        return this.close("protocolError", ReasonCode.ProtocolError);
       default:
         return; // PUBREC, PUBREL, PUBCOMP, AUTH: ignored, as ThingsBoard does
     }
@@ -193,8 +195,9 @@ export class Session implements SessionInfo, Endpoint {
     const base = { clientId: p.clientId, protocolVersion: p.protocolVersion };
     if (this.core.options.mqtt311Only && p.protocolVersion === 5) {
       this.version = 4; // answer in 3.1.1: return code 1, unacceptable protocol version
-      this.send({ type: "connack", sessionPresent: false, reasonCode: 1 });
-      this.core.emit({ type: "connectRefused", ...base, reasonCode: 1 }, this);
+      const code = ConnectReturnCode.UnacceptableProtocolVersion;
+      this.send({ type: "connack", sessionPresent: false, reasonCode: code });
+      this.core.emit({ type: "connectRefused", ...base, reasonCode: code }, this);
       return this.close("refused");
     }
     const sessionPresent = !p.clean;
@@ -212,11 +215,15 @@ export class Session implements SessionInfo, Endpoint {
     });
     if (!record) {
       // MqttTransportHandler.onValidateDeviceResponse + ReturnCodeResolver
-      let v5 = 0x87;
-      if (p.username !== undefined && password !== undefined) v5 = 0x86;
-      else if ((p.username === undefined) !== (password === undefined)) v5 = 0x86;
-      else if (p.clientId.trim() !== "") v5 = 0x85;
-      const code = this.version === 5 ? v5 : v5 === 0x85 ? 2 : 5;
+      let v5: number = ReasonCode.NotAuthorized;
+      if (p.username !== undefined || password !== undefined) {
+        v5 = ReasonCode.BadUserNameOrPassword;
+      } else if (p.clientId.trim() !== "") v5 = ReasonCode.ClientIdentifierNotValid;
+      const code = this.version === 5
+        ? v5
+        : v5 === ReasonCode.ClientIdentifierNotValid
+        ? ConnectReturnCode.IdentifierRejected
+        : ConnectReturnCode.NotAuthorized;
       this.send({ type: "connack", sessionPresent: false, reasonCode: code });
       this.core.emit({ type: "connectRefused", ...base, reasonCode: code }, this);
       return this.close("refused", v5);
@@ -278,9 +285,15 @@ export class Session implements SessionInfo, Endpoint {
    * PUBACK 0x99 on v5 (QoS > 0), otherwise the connection is closed.
    */
   invalidPayload(p: PublishPacket, message: string): void {
-    this.core.emit({ type: "publishRejected", topic: p.topic, reasonCode: 0x99, message }, this);
-    if (this.version === 5 && (p.packetId ?? 0) > 0) this.ack(p.packetId!, 0x99);
-    else this.close("invalidPayload", 0x99);
+    this.core.emit({
+      type: "publishRejected",
+      topic: p.topic,
+      reasonCode: ReasonCode.PayloadFormatInvalid,
+      message,
+    }, this);
+    if (this.version === 5 && (p.packetId ?? 0) > 0) {
+      this.ack(p.packetId!, ReasonCode.PayloadFormatInvalid);
+    } else this.close("invalidPayload", ReasonCode.PayloadFormatInvalid);
   }
 
   /** Closes a device session that stays silent for `inactivityTimeout` ms. */
@@ -290,7 +303,7 @@ export class Session implements SessionInfo, Endpoint {
     this.#inactivityTimer = setTimeout(() => {
       this.#inactivityTimer = undefined;
       const idle = Date.now() - this.#lastActivity;
-      if (idle >= timeout) this.close("inactivity", 0xa0);
+      if (idle >= timeout) this.close("inactivity", ReasonCode.MaximumConnectTime);
       else this.#watchInactivity(timeout - idle);
     }, delay);
   }

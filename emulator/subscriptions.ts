@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SubscribePacket, UnsubscribePacket } from "../core/codec/mod.ts";
+import { ReasonCode, type SubscribePacket, type UnsubscribePacket } from "../core/codec/mod.ts";
 import type { Session } from "./session.ts";
 import { classifySubscription, filterMatches } from "./topics.ts";
 
@@ -15,7 +15,7 @@ import { classifySubscription, filterMatches } from "./topics.ts";
  * RPC starts pushes in that topic family (and sends pending RPCs).
  */
 export function handleSubscribe(s: Session, p: SubscribePacket): void {
-  const failure = s.version === 5 ? 0x8f : 0x80;
+  const failure = s.version === 5 ? ReasonCode.TopicFilterInvalid : ReasonCode.UnspecifiedError;
   const codes: number[] = [];
   let rpcSubscribed = false;
   for (const { topicFilter, qos } of p.subscriptions) {
@@ -47,12 +47,12 @@ export function handleSubscribe(s: Session, p: SubscribePacket): void {
 export function handleUnsubscribe(s: Session, p: UnsubscribePacket): void {
   const codes: number[] = [];
   for (const filter of p.topicFilters) {
-    let code = 0x11; // No subscription existed
+    let code: number = ReasonCode.NoSubscriptionExisted;
     if (s.subscriptions.delete(filter)) {
       const kind = s.state === "provision"
         ? (filterMatches(filter, "/provision/response") ? { kind: "plain" as const } : undefined)
         : classifySubscription(filter);
-      code = kind ? 0 : 0x8f;
+      code = kind ? ReasonCode.Success : ReasonCode.TopicFilterInvalid;
       if (kind?.kind === "attributes") s.attrFamily = undefined;
       if (kind?.kind === "rpc") s.rpcFamily = undefined;
     }

@@ -111,26 +111,15 @@ export type SubscribeKind = { kind: "attributes" | "rpc"; family: TopicFamily } 
   kind: "plain";
 };
 
-const SUBSCRIBE: Record<string, SubscribeKind> = {
-  "v1/devices/me/attributes": { kind: "attributes", family: "v1" },
-  "v2/a": { kind: "attributes", family: "v2" },
-  "v2/a/j": { kind: "attributes", family: "v2j" },
-  "v2/a/p": { kind: "attributes", family: "v2p" },
-  "v1/devices/me/rpc/request/+": { kind: "rpc", family: "v1" },
-  "v2/r/req/+": { kind: "rpc", family: "v2" },
-  "v2/r/req/j/+": { kind: "rpc", family: "v2j" },
-  "v2/r/req/p/+": { kind: "rpc", family: "v2p" },
-};
-
-const PLAIN = [
-  "v1/devices/me/rpc/response/+",
-  "v2/r/res/+",
-  "v2/r/res/j/+",
-  "v2/r/res/p/+",
-  "v1/devices/me/attributes/response/+",
-  "v2/a/res/+",
-  "v2/a/res/j/+",
-  "v2/a/res/p/+",
+const SUBSCRIBE: Record<string, SubscribeKind> = {};
+for (const family of Object.keys(FAMILY_TOPICS) as TopicFamily[]) {
+  const t = FAMILY_TOPICS[family];
+  SUBSCRIBE[t.attributes] = { kind: "attributes", family };
+  SUBSCRIBE[`${t.rpcRequest}+`] = { kind: "rpc", family };
+  SUBSCRIBE[`${t.rpcResponse}+`] = { kind: "plain" };
+  SUBSCRIBE[`${t.attrResponse}+`] = { kind: "plain" };
+}
+const GATEWAY_AND_OTA = [
   "v1/gateway/attributes",
   "v1/gateway/rpc",
   "v1/gateway/attributes/response",
@@ -139,7 +128,7 @@ const PLAIN = [
   "v2/sw/response/+/chunk/+",
   "v2/sw/error",
 ];
-for (const f of PLAIN) SUBSCRIBE[f] = { kind: "plain" };
+for (const f of GATEWAY_AND_OTA) SUBSCRIBE[f] = { kind: "plain" };
 
 /** The whitelist: what a subscription to `filter` means, or `undefined` if it is refused. */
 export function classifySubscription(filter: string): SubscribeKind | undefined {
