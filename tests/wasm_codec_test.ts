@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { type Packet, type ProtocolVersion, tsCodec } from "../core/codec/mod.ts";
 import { wasmCodec } from "../wasm/mod.ts";
+import { sharedInstance } from "../wasm/_instance.ts";
+import { encodeTelemetryPublishOutbound } from "../core/telemetry/mod.ts";
 import { edgePackets, Prng, randomPackets, toHex } from "./_gen_packets.ts";
 
 const VERSIONS: ProtocolVersion[] = [3, 4, 5];
@@ -174,4 +176,28 @@ Deno.test("wasmCodec.encodeInto() throws RangeError when the packet does not fit
   }
   assert.ok(expected instanceof RangeError);
   assert.throws(() => wasmCodec.encodeInto(packet, new Uint8Array(5), 0), expected);
+});
+
+// The differential tests above would also pass if every packet fell back to
+// the TS codec; these check that covered PUBLISH packets are framed in wasm.
+Deno.test("encodeOutbound() frames a covered PUBLISH in wasm memory, not via the TS fallback", () => {
+  const wasmMemory = sharedInstance().u8.buffer;
+  const packet: Packet = {
+    type: "publish",
+    topic: "v1/devices/me/telemetry",
+    payload,
+    qos: 1,
+    retain: false,
+    dup: false,
+    packetId: 9,
+  };
+  for (const version of VERSIONS) {
+    const out = wasmCodec.encodeOutbound(packet, { protocolVersion: version });
+    assert.equal(out.bytes.buffer, wasmMemory, `v${version}`);
+    assert.deepEqual(out.bytes, tsCodec.encode(packet, { protocolVersion: version }));
+    out.release();
+  }
+  const telemetry = encodeTelemetryPublishOutbound("v1/devices/me/telemetry", { t: 21 });
+  assert.equal(telemetry.bytes.buffer, wasmMemory);
+  telemetry.release();
 });

@@ -99,19 +99,54 @@ export function stageTopic(c: EncoderContext, topic: string): number {
   return written;
 }
 
-/** Fixed-header flags for a PUBLISH the fast path covers, else -1. */
-export function publishFlags(p: PublishPacket, version: number): number {
-  const qos = p.qos;
+/**
+ * Fixed-header flags when the fields are plainly valid, else -1 (the TS
+ * codec then throws the canonical error). Shared with core/telemetry.
+ */
+export function fixedFlags(
+  qos: unknown,
+  retain: unknown,
+  dup: unknown,
+  packetId: unknown,
+  version: number,
+): number {
   if (qos !== 0 && qos !== 1 && qos !== 2) return -1;
-  if (typeof p.retain !== "boolean" || typeof p.dup !== "boolean" || (p.dup && qos === 0)) {
-    return -1;
-  }
-  if (p.properties !== undefined || (version !== 3 && version !== 4 && version !== 5)) return -1;
-  if (qos !== 0) {
-    const id = p.packetId;
-    if (typeof id !== "number" || !(id >= 1 && id <= 65_535) || id % 1 !== 0) return -1;
-  }
-  return (p.dup ? 8 : 0) | (qos << 1) | (p.retain ? 1 : 0);
+  if (typeof retain !== "boolean" || typeof dup !== "boolean" || (dup && qos === 0)) return -1;
+  if (version !== 3 && version !== 4 && version !== 5) return -1;
+  if (
+    qos !== 0 &&
+    (typeof packetId !== "number" || !(packetId >= 1 && packetId <= 65_535) || packetId % 1 !== 0)
+  ) return -1;
+  return (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0);
+}
+
+/** Fixed-header flags for a PUBLISH the fast path covers, else -1. */
+function publishFlags(p: PublishPacket, version: number): number {
+  if (p.properties !== undefined) return -1;
+  return fixedFlags(p.qos, p.retain, p.dup, p.packetId, version);
+}
+
+/**
+ * Frames a covered PUBLISH's head (fixed header, topic, packet id, v5
+ * property block) at the tape.
+ *
+ * @returns The head length, or -1 when the TS codec must encode the packet.
+ */
+function publishHead(c: EncoderContext, p: PublishPacket, version: number): number {
+  const flags = publishFlags(p, version);
+  const topicLength = flags < 0 ? -1 : stageTopic(c, p.topic);
+  if (topicLength < 0 || !(p.payload instanceof Uint8Array)) return -1;
+  const w = c.w;
+  const head = w.exports.encodePublishHead(
+    c.tape,
+    w.scratch,
+    topicLength,
+    p.payload.length,
+    flags,
+    p.packetId ?? 0,
+    version,
+  );
+  return head > 0 ? head : -1;
 }
 
 function ackCovered(p: AckPacket, version: number): boolean {
@@ -136,24 +171,12 @@ export function encodeIntoWasm(
   const c = encoderContext();
   const w = c.w;
   if (packet.type === "publish" && buffer instanceof Uint8Array) {
-    const flags = publishFlags(packet, version);
-    const topicLength = flags < 0 ? -1 : stageTopic(c, packet.topic);
-    if (topicLength >= 0 && packet.payload instanceof Uint8Array) {
-      const payload = packet.payload;
-      const head = w.exports.encodePublishHead(
-        c.tape,
-        w.scratch,
-        topicLength,
-        payload.length,
-        flags,
-        packet.packetId ?? 0,
-        version,
-      );
-      if (head > 0 && offset >= 0 && offset + head + payload.length <= buffer.length) {
-        buffer.set(w.u8.subarray(c.tape, c.tape + head), offset);
-        buffer.set(payload, offset + head);
-        return head + payload.length;
-      }
+    const head = publishHead(c, packet, version);
+    const payload = packet.payload;
+    if (head > 0 && offset >= 0 && offset + head + payload.length <= buffer.length) {
+      buffer.set(w.u8.subarray(c.tape, c.tape + head), offset);
+      buffer.set(payload, offset + head);
+      return head + payload.length;
     }
   } else if (packet.type in ACK_FIRST && ackCovered(packet as AckPacket, version)) {
     const ack = packet as AckPacket;
@@ -212,28 +235,14 @@ export function encodeOutboundWasm(packet: Packet, options?: EncodeOptions): Out
  */
 export function encodeWasm(packet: Packet, options?: EncodeOptions): Uint8Array {
   if (packet.type === "publish") {
-    const version = options?.protocolVersion ?? 4;
-    const flags = publishFlags(packet, version);
     const c = encoderContext();
-    const topicLength = flags < 0 ? -1 : stageTopic(c, packet.topic);
-    const payload = packet.payload;
-    if (topicLength >= 0 && payload instanceof Uint8Array) {
-      const w = c.w;
-      const head = w.exports.encodePublishHead(
-        c.tape,
-        w.scratch,
-        topicLength,
-        payload.length,
-        flags,
-        packet.packetId ?? 0,
-        version,
-      );
-      if (head > 0) {
-        const bytes = allocate(head + payload.length);
-        for (let i = 0; i < head; i++) bytes[i] = w.u8[c.tape + i]!;
-        bytes.set(payload, head);
-        return bytes;
-      }
+    const head = publishHead(c, packet, options?.protocolVersion ?? 4);
+    if (head > 0) {
+      const payload = packet.payload;
+      const bytes = allocate(head + payload.length);
+      for (let i = 0; i < head; i++) bytes[i] = c.w.u8[c.tape + i]!;
+      bytes.set(payload, head);
+      return bytes;
     }
     return tsCodec.encode(packet, options);
   }

@@ -20,7 +20,7 @@ import { tsCodec } from "../core/codec/mod.ts";
 import type { Codec, EncodeOptions, Packet } from "../core/codec/mod.ts";
 import { WasmDecoder, type WasmDecoderOptions } from "./_decoder.ts";
 import { encodeIntoWasm, encodeOutboundWasm, encodeWasm } from "./_encode.ts";
-import type { OutboundBytes } from "./_arena.ts";
+import { type OutboundBytes, ownedBytes } from "./_arena.ts";
 import { isTrap } from "./_instance.ts";
 
 export { WasmDecoder, type WasmDecoderOptions } from "./_decoder.ts";
@@ -106,7 +106,7 @@ export const wasmCodec: WasmCodec = {
       return encodeOutboundWasm(packet, options);
     } catch (e) {
       if (!isTrap(e)) throw e;
-      return { bytes: tsCodec.encode(packet, options), release() {} };
+      return ownedBytes(tsCodec.encode(packet, options));
     }
   },
 };

@@ -18,8 +18,12 @@ import { ensureNumbers, isTrap, R_FRAME_LENGTH } from "../../wasm/_instance.ts";
 import type { OutboundBytes } from "../../wasm/_arena.ts";
 import { ownedBytes } from "../../wasm/_arena.ts";
 import { copyOf } from "../_slab.ts";
-import { tsCodec } from "../codec/mod.ts";
-import { flagsOf, type TelemetryEngine, type TelemetryPublishOptions } from "./encode.ts";
+import {
+  flagsOf,
+  type TelemetryEngine,
+  type TelemetryPublishOptions,
+  tsPublish,
+} from "./encode.ts";
 
 /**
  * Options of {@linkcode TelemetryBatch}.
@@ -307,15 +311,7 @@ export class TelemetryBatch {
   }
 
   #tsPublish(topic: string, o: TelemetryPublishOptions): Uint8Array {
-    const payload = encoder.encode(this.#tsText());
-    const qos = o.qos ?? 0;
-    const retain = o.retain ?? false;
-    return tsCodec.encode(
-      qos === 0
-        ? { type: "publish", topic, payload, qos, retain, dup: false }
-        : { type: "publish", topic, payload, qos, retain, dup: false, packetId: o.packetId! },
-      { protocolVersion: o.protocolVersion ?? 4 },
-    );
+    return tsPublish(topic, encoder.encode(this.#tsText()), o);
   }
 
   /** The pure-TS rendering: `JSON.stringify` of the entries (byte-identical by construction). */

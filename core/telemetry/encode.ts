@@ -17,7 +17,13 @@ import {
   validateAttributes,
   validateTelemetry,
 } from "../payload.ts";
-import { type EncoderContext, encoderContext, stageTopic, TAPE_SIZE } from "../../wasm/_encode.ts";
+import {
+  type EncoderContext,
+  encoderContext,
+  fixedFlags,
+  stageTopic,
+  TAPE_SIZE,
+} from "../../wasm/_encode.ts";
 import { ensureNumbers, isTrap, R_FRAME_LENGTH } from "../../wasm/_instance.ts";
 import { type OutboundBytes, ownedBytes } from "../../wasm/_arena.ts";
 import { copyOf } from "../_slab.ts";
@@ -208,7 +214,12 @@ export const wasmPayloadSerializer: PayloadSerializer = (value): Uint8Array => {
   return encoder.encode(JSON.stringify(value));
 };
 
-function tsPublish(topic: string, payload: Uint8Array, o: TelemetryPublishOptions): Uint8Array {
+/** Frames `payload` as a PUBLISH with the TS codec (which throws for invalid options). */
+export function tsPublish(
+  topic: string,
+  payload: Uint8Array,
+  o: TelemetryPublishOptions,
+): Uint8Array {
   const qos = o.qos ?? 0;
   return tsCodec.encode(
     qos === 0 ? { type: "publish", topic, payload, qos, retain: o.retain ?? false, dup: false } : {
@@ -226,17 +237,7 @@ function tsPublish(topic: string, payload: Uint8Array, o: TelemetryPublishOption
 
 /** Fixed-header flags when the options are plainly valid, else -1 (TS path throws). */
 export function flagsOf(o: TelemetryPublishOptions): number {
-  const qos = o.qos ?? 0;
-  if (qos !== 0 && qos !== 1 && qos !== 2) return -1;
-  const retain = o.retain ?? false;
-  if (typeof retain !== "boolean") return -1;
-  const v = o.protocolVersion ?? 4;
-  if (v !== 3 && v !== 4 && v !== 5) return -1;
-  const id = o.packetId;
-  if (qos !== 0 && (typeof id !== "number" || !(id >= 1 && id <= 65_535) || id % 1 !== 0)) {
-    return -1;
-  }
-  return (qos << 1) | (retain ? 1 : 0);
+  return fixedFlags(o.qos ?? 0, o.retain ?? false, false, o.packetId, o.protocolVersion ?? 4);
 }
 
 /**
