@@ -50,8 +50,8 @@ export interface MosquittoOptions {
   verbose?: boolean;
 }
 
-/** A running broker. */
-export interface Mosquitto {
+/** A running broker; `await using` closes it. */
+export interface Mosquitto extends AsyncDisposable {
   /** Plain MQTT port. */
   readonly port: number;
   /** TLS port (when configured). */
@@ -162,16 +162,18 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     await Deno.remove(dir, { recursive: true });
     throw e;
   }
+  const close = async () => {
+    await stop();
+    await Deno.remove(dir, { recursive: true });
+  };
   return {
     port,
     tlsPort,
     dir,
     start,
     stop,
-    async close() {
-      await stop();
-      await Deno.remove(dir, { recursive: true });
-    },
+    close,
+    [Symbol.asyncDispose]: close,
     log() {
       try {
         return Deno.readTextFileSync(`${dir}/mosquitto.log`);
@@ -227,96 +229,60 @@ export async function makeTestPki(): Promise<TestPki> {
 async function buildPki(dir: string): Promise<TestPki> {
   const days = ["-days", "2"];
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await openssl(
-    dir,
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-    ...days,
-    "-subj",
-    "/CN=tbwasm test CA",
-  );
-  await Deno.writeTextFile(
-    `${dir}/server.ext`,
+  const selfSigned = (name: string, cn: string) =>
+    openssl(
+      dir,
+      "req",
+      "-x509",
+      ...ec,
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.crt`,
+      ...days,
+      "-subj",
+      `/CN=${cn}`,
+    );
+  /** Key and certificate `name.{key,crt}` signed by the CA, with extensions `ext`. */
+  const issue = async (name: string, cn: string, ext: string) => {
+    await Deno.writeTextFile(`${dir}/${name}.ext`, ext);
+    await openssl(
+      dir,
+      "req",
+      ...ec,
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+      "-subj",
+      `/CN=${cn}`,
+    );
+    await openssl(
+      dir,
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.crt`,
+      ...days,
+      "-extfile",
+      `${name}.ext`,
+    );
+  };
+  await selfSigned("ca", "tbwasm test CA");
+  await issue(
+    "server",
+    "localhost",
     "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
   );
-  await openssl(
-    dir,
-    "req",
-    ...ec,
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-    "-subj",
-    "/CN=localhost",
-  );
-  await openssl(
-    dir,
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "server.crt",
-    ...days,
-    "-extfile",
-    "server.ext",
-  );
-  await Deno.writeTextFile(
-    `${dir}/client.ext`,
-    "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
-  );
-  await openssl(
-    dir,
-    "req",
-    ...ec,
-    "-keyout",
-    "client.key",
-    "-out",
-    "client.csr",
-    "-subj",
-    "/CN=device-1",
-  );
-  await openssl(
-    dir,
-    "x509",
-    "-req",
-    "-in",
-    "client.csr",
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-out",
-    "client.crt",
-    ...days,
-    "-extfile",
-    "client.ext",
-  );
-  await openssl(
-    dir,
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    "rogue.key",
-    "-out",
-    "rogue.crt",
-    ...days,
-    "-subj",
-    "/CN=rogue",
-  );
+  await issue("client", "device-1", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n");
+  await selfSigned("rogue", "rogue");
   const read = (f: string) => Deno.readTextFileSync(`${dir}/${f}`);
   return {
     dir,

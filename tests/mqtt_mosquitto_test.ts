@@ -31,12 +31,7 @@ for (
       `MqttClient publishes and receives QoS 0 and 1 through Mosquitto (level ${protocolVersion}, ${codec.name} codec)`,
     ignore,
     async fn() {
-      await using broker = {
-        ...(await startMosquitto()),
-        [Symbol.asyncDispose]() {
-          return this.close();
-        },
-      };
+      await using broker = await startMosquitto();
       await using client = new MqttClient({
         host: "127.0.0.1",
         port: broker.port,
@@ -83,12 +78,7 @@ Deno.test({
   name: "MqttClient keeps an idle connection alive with PINGREQ (keepalive 2 s)",
   ignore,
   async fn() {
-    await using broker = {
-      ...(await startMosquitto()),
-      [Symbol.asyncDispose]() {
-        return this.close();
-      },
-    };
+    await using broker = await startMosquitto();
     await using client = new MqttClient({ host: "127.0.0.1", port: broker.port, keepalive: 2 });
     let disconnects = 0;
     client.addEventListener("disconnect", () => disconnects++);
@@ -106,12 +96,7 @@ Deno.test({
     "MqttClient reconnects after Mosquitto restarts: resubscribes, resends, loses and duplicates nothing queued",
   ignore,
   async fn() {
-    await using broker = {
-      ...(await startMosquitto()),
-      [Symbol.asyncDispose]() {
-        return this.close();
-      },
-    };
+    await using broker = await startMosquitto();
     await using client = new MqttClient({
       host: "127.0.0.1",
       port: broker.port,
@@ -165,12 +150,7 @@ Deno.test({
   name: "MqttClient delivers a queue of 2,000 messages through a broker restart in order",
   ignore,
   async fn() {
-    await using broker = {
-      ...(await startMosquitto()),
-      [Symbol.asyncDispose]() {
-        return this.close();
-      },
-    };
+    await using broker = await startMosquitto();
     await using client = new MqttClient({
       host: "127.0.0.1",
       port: broker.port,
@@ -195,12 +175,7 @@ Deno.test({
   name: "MqttClient reports a session taken over by another client with the same id",
   ignore,
   async fn() {
-    await using broker = {
-      ...(await startMosquitto()),
-      [Symbol.asyncDispose]() {
-        return this.close();
-      },
-    };
+    await using broker = await startMosquitto();
     await using first = new MqttClient({
       host: "127.0.0.1",
       port: broker.port,

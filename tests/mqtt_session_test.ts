@@ -551,6 +551,24 @@ Deno.test("MqttClient fails an in-flight message that outgrew a smaller limit af
   await client.disconnect();
 });
 
+Deno.test("MqttClient counts properties when checking an in-flight message against a smaller limit", async () => {
+  const { client, clock, net, t } = await connected();
+  const properties = { userProperties: [["k".repeat(30), "v".repeat(30)]] as [string, string][] };
+  const p = client.publish("t", new Uint8Array(20), { qos: 1, properties }).catch((e) => e);
+  await settle();
+  t.end();
+  await settle();
+  await clock.advance(1000);
+  const t1 = await net.connection(1);
+  await t1.expect(CONNECT_V5);
+  t1.respond("20 08 00 00 05 27 00 00 00 40"); // Maximum Packet Size 64
+  const e = await p;
+  assert.ok(e instanceof PayloadTooLargeError, String(e));
+  assert.equal(e.limit, 64);
+  await t1.expectNothing();
+  await client.disconnect();
+});
+
 Deno.test("MqttClient refills a nearly full in-flight window in batches, within one timer tick", async () => {
   const { client, clock, t } = await connected({ maxInflight: 16 });
   const pub = (id: number) =>

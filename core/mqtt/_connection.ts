@@ -258,6 +258,7 @@ function mayAlias(p: Packet): boolean {
   return p.type === "publish" || p.type === "connack" || p.type === "auth" || p.type === "connect";
 }
 
-function asError(e: unknown): Error {
+/** `e` if it is an `Error`, else an `Error` describing it. */
+export function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }

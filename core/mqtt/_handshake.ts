@@ -7,7 +7,7 @@
 
 import type { Codec, ConnackPacket, ConnectPacket, Packet } from "../codec/types.ts";
 import type { Clock } from "./clock.ts";
-import { Connection, type ConnectionHooks } from "./_connection.ts";
+import { asError, Connection, type ConnectionHooks } from "./_connection.ts";
 import { ConnectionClosedError, ConnectionRefusedError, ProtocolViolationError } from "./errors.ts";
 import { abortError, timeoutError } from "./_dom_errors.ts";
 import type { Logger } from "./options.ts";
@@ -158,13 +158,13 @@ function attempt(o: HandshakeOptions, version: 4 | 5, timeout: number): Promise<
           try {
             connection.send({ ...o.connect, protocolVersion: version });
           } catch (e) {
-            finish(e instanceof Error ? e : new Error(String(e)));
+            finish(asError(e));
             return;
           }
           connection.start();
         },
         (e: unknown) => {
-          const error = e instanceof Error ? e : new Error(String(e));
+          const error = asError(e);
           finish(
             new ConnectionClosedError(
               `Cannot connect to ${o.host}:${o.port}: ${error.message}`,

@@ -8,13 +8,15 @@
 
 import type { PublishPacket, Subscription } from "../codec/types.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
-import type { Connection } from "./_connection.ts";
+import { asError, type Connection } from "./_connection.ts";
 import { PayloadTooLargeError } from "./errors.ts";
+import { AckNudge } from "./_ack_nudge.ts";
 import { abortError, timeoutError } from "./_dom_errors.ts";
 import { InflightTable, type PublishResult, type Reject, type Resolve } from "./inflight.ts";
 import { PacketIdAllocator } from "./packet_id.ts";
 import { MessageQueue, type QueueOptions } from "./queue.ts";
 import { SubscriptionRegistry, type SubscriptionRequest } from "./subscriptions.ts";
+import { publishSizeBound } from "./_validate.ts";
 
 /** Buffered bytes above which new messages wait in the queue. */
 const HIGH_WATER_MARK = 1 << 20;
@@ -37,8 +39,7 @@ export class Outbox {
   #flushWaiters: (() => void)[] = [];
   #clock: Clock;
   #refillTimer: TimerHandle | undefined;
-  #nudgeTimer: TimerHandle | undefined;
-  #nudging = true;
+  #nudge: AckNudge;
   #onError: (error: Error) => void;
   #idInUse = (id: number): boolean => this.inflight.has(id) || this.subs.hasPending(id);
 
@@ -58,6 +59,7 @@ export class Outbox {
   ) {
     this.#sizeOf = sizeOf;
     this.#clock = clock;
+    this.#nudge = new AckNudge(clock, this);
     this.inflight = new InflightTable(maxInflight);
     this.window = maxInflight;
     this.queue = new MessageQueue(queue, onError);
@@ -98,7 +100,7 @@ export class Outbox {
    * connection closed, again after every reconnect.
    */
   #checkSize(packet: PublishPacket): void {
-    if (packet.topic.length * 3 + packet.payload.length + 16 <= this.maxPacketSize) return;
+    if (packet.properties === undefined && publishSizeBound(packet) <= this.maxPacketSize) return;
     const size = this.#sizeOf(packet);
     if (size > this.maxPacketSize) throw new PayloadTooLargeError(size, this.maxPacketSize);
   }
@@ -204,47 +206,27 @@ export class Outbox {
       try {
         this.#send(conn, packet, resolve, reject);
       } catch (e) {
-        const error = e instanceof Error ? e : new Error(String(e));
-        if (reject) reject(error);
-        else this.#onError(error);
+        this.#fail(e, reject);
       }
     }
     if (this.#flushWaiters.length > 0 && this.isFlushed()) this.wake();
   }
 
-  /**
-   * Called after each chunk of packets from the server: when nothing is left to send while
-   * messages are still in flight, makes sure something is sent within one timer tick. A server
-   * using Nagle's algorithm (Mosquitto by default) sends one small packet (a PUBACK, a PINGRESP)
-   * at once and holds the next ones until that segment is acknowledged; with nothing to send, our
-   * TCP stack acknowledges it only after its delayed-ACK timeout (about 40 ms on Linux), which
-   * then delays every `flush()`, `disconnect()` and awaited publish of a burst. A PINGREQ carries
-   * the acknowledgement at once and is always allowed.
-   */
+  /** Called after each chunk of packets from the server (see {@linkcode AckNudge}). */
   received(): void {
-    if (this.#nudgeTimer === undefined) this.#armNudge();
+    this.#nudge.received();
   }
 
   /** Sends no more PINGREQs on this connection (a DISCONNECT follows). */
   stopNudging(): void {
-    this.#nudging = false;
-    if (this.#nudgeTimer !== undefined) this.#clock.clearTimeout(this.#nudgeTimer);
-    this.#nudgeTimer = undefined;
+    this.#nudge.stop();
   }
 
-  #armNudge(): void {
-    const conn = this.conn;
-    if (!this.#nudging || conn === undefined || this.queue.size > 0 || this.inflight.size === 0) {
-      return;
-    }
-    const writes = conn.writes;
-    this.#nudgeTimer = this.#clock.setTimeout(() => {
-      this.#nudgeTimer = undefined;
-      if (!this.#nudging || conn !== this.conn || conn.closed || this.inflight.size === 0) return;
-      // Something was written meanwhile (it carried the acknowledgement): look again next tick.
-      if (conn.writes !== writes) return this.#armNudge();
-      conn.send({ type: "pingreq" });
-    }, 0);
+  /** Rejects a message's promise, or reports the failure when nobody awaits it. */
+  #fail(e: unknown, reject: Reject | undefined): void {
+    const error = asError(e);
+    if (reject) reject(error);
+    else this.#onError(error);
   }
 
   /** `true` when nothing is queued, in flight or unwritten. */
@@ -302,7 +284,7 @@ export class Outbox {
       );
     } catch (e) {
       this.subs.take(id);
-      request.reject(e instanceof Error ? e : new Error(String(e)));
+      request.reject(asError(e));
     }
   }
 
@@ -313,7 +295,7 @@ export class Outbox {
   resume(conn: Connection, window: number): void {
     this.conn = conn;
     this.accepting = true;
-    this.#nudging = true;
+    this.#nudge.start();
     this.window = window;
     const requests = this.subs.takeForReconnect();
     const covered = new Set<string>();
@@ -342,9 +324,7 @@ export class Outbox {
         const slot = this.inflight.remove(packet.packetId ?? 0);
         const reject = this.inflight.rejectAt(slot);
         this.inflight.release(slot);
-        const error = e instanceof Error ? e : new Error(String(e));
-        if (reject) reject(error);
-        else this.#onError(error);
+        this.#fail(e, reject);
       }
     }
     this.pump();
@@ -355,8 +335,7 @@ export class Outbox {
     this.conn = undefined;
     if (this.#refillTimer !== undefined) this.#clock.clearTimeout(this.#refillTimer);
     this.#refillTimer = undefined;
-    if (this.#nudgeTimer !== undefined) this.#clock.clearTimeout(this.#nudgeTimer);
-    this.#nudgeTimer = undefined;
+    this.#nudge.cancel();
   }
 
   /** Fails every queued and in-flight message; keeps subscriptions for a later connect(). */

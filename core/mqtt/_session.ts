@@ -8,7 +8,7 @@ import { MqttDecodeError, tsCodec } from "../codec/mod.ts";
 import type { Codec, ConnackPacket, Packet, PublishPacket, Subscription } from "../codec/types.ts";
 import { Backoff } from "./backoff.ts";
 import { type Clock, realClock, type TimerHandle } from "./clock.ts";
-import type { Connection, ConnectionHooks } from "./_connection.ts";
+import { asError, type Connection, type ConnectionHooks } from "./_connection.ts";
 import { ConnectionClosedError, ProtocolViolationError } from "./errors.ts";
 import { abortError } from "./_dom_errors.ts";
 import type { MqttClientEventMap } from "./events.ts";
@@ -349,7 +349,7 @@ export class Session {
         onAccepted: (c, connack, version) => this.#onAccepted(c, connack, version),
       });
     } catch (e) {
-      this.#lastError = e instanceof Error ? e : new Error(String(e));
+      this.#lastError = asError(e);
       throw e;
     } finally {
       signal?.removeEventListener("abort", onAbort);

@@ -122,6 +122,16 @@ export function resolveOptions(o: MqttClientOptions): ResolvedOptions {
 let lastValidTopic = "\u0000"; // never a valid topic name
 
 /**
+ * Upper bound of the encoded size of a PUBLISH without properties (a UTF-16
+ * code unit is at most 3 UTF-8 bytes; 16 covers the fixed header, topic
+ * length, packet identifier and an empty property block), so the exact size
+ * is computed only for packets near the limit.
+ */
+export function publishSizeBound(packet: Pick<PublishPacket, "topic" | "payload">): number {
+  return packet.topic.length * 3 + packet.payload.length + 16;
+}
+
+/**
  * Builds and checks a PUBLISH.
  *
  * @param codec Codec (for exact sizes).
@@ -174,8 +184,7 @@ export function buildPublish(
     ? { type: "publish", topic, payload, qos, retain, dup: false }
     : { type: "publish", topic, payload, qos, retain, dup: false, packetId: 0 };
   if (options?.properties !== undefined) packet.properties = options.properties;
-  const bound = topic.length * 3 + payload.length + 16;
-  if (bound > limit || options?.properties !== undefined) {
+  if (options?.properties !== undefined || publishSizeBound(packet) > limit) {
     // Exact size (also validates properties, naming the bad field).
     const size = codec.encodedLength(qos ? { ...packet, packetId: 1 } : packet, {
       protocolVersion,

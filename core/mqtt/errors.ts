@@ -206,7 +206,7 @@ export class PayloadTooLargeError extends RangeError {
  * @example
  * ```ts
  * import { QueueFullError } from "./errors.ts";
- * console.log(new QueueFullError(1000).message); // Cannot queue message: the queue is full (1000 messages)
+ * console.log(new QueueFullError(1000).maxSize); // 1000
  * ```
  */
 export class QueueFullError extends RangeError {
@@ -219,7 +219,9 @@ export class QueueFullError extends RangeError {
    * @param maxSize Capacity of the queue.
    */
   constructor(maxSize: number) {
-    super(`Cannot queue message: the queue is full (${maxSize} messages)`);
+    super(
+      `Cannot queue message: the queue is full (${maxSize} messages); await publish() or flush() before sending more, or raise queue.maxSize`,
+    );
     this.name = "QueueFullError";
     this.maxSize = maxSize;
   }

@@ -1,0 +1,80 @@
+/**
+ * Prompt acknowledgement of a server's TCP segments while messages are in
+ * flight and nothing else is to be sent. Private to the client.
+ *
+ * A server using Nagle's algorithm (Mosquitto by default) sends one small
+ * packet (a PUBACK, a PINGRESP) at once and holds the next ones until that
+ * segment is acknowledged; with nothing to send, our TCP stack acknowledges
+ * it only after its delayed-ACK timeout (about 40 ms on Linux), which then
+ * delays every `flush()`, `disconnect()` and awaited publish of a burst. A
+ * PINGREQ carries the acknowledgement at once and is always allowed.
+ *
+ * @module
+ */
+
+import type { Clock, TimerHandle } from "./clock.ts";
+import type { Connection } from "./_connection.ts";
+
+/** What the nudge looks at: the current connection, queue and in-flight window. */
+export interface NudgeState {
+  readonly conn: Connection | undefined;
+  readonly queue: { readonly size: number };
+  readonly inflight: { readonly size: number };
+}
+
+/** Sends a PINGREQ one timer tick after a received chunk when nothing else was written. */
+export class AckNudge {
+  #clock: Clock;
+  #state: NudgeState;
+  #timer: TimerHandle | undefined;
+  #enabled = true;
+
+  /**
+   * @param clock Timers.
+   * @param state The outbox whose connection and counts decide.
+   */
+  constructor(clock: Clock, state: NudgeState) {
+    this.#clock = clock;
+    this.#state = state;
+  }
+
+  /**
+   * Called after each chunk of packets from the server: when nothing is left to send while
+   * messages are still in flight, makes sure something is sent within one timer tick. Costs one
+   * comparison while a nudge is pending, a few more when none is needed.
+   */
+  received(): void {
+    if (this.#timer === undefined) this.#arm();
+  }
+
+  /** Allows nudges again (a new connection). */
+  start(): void {
+    this.#enabled = true;
+  }
+
+  /** Sends no more PINGREQs on this connection (a DISCONNECT follows). */
+  stop(): void {
+    this.#enabled = false;
+    this.cancel();
+  }
+
+  /** Cancels a pending nudge. */
+  cancel(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(): void {
+    const s = this.#state;
+    const conn = s.conn;
+    if (!this.#enabled || conn === undefined || s.queue.size > 0 || s.inflight.size === 0) return;
+    const writes = conn.writes;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      if (!this.#enabled || conn !== s.conn || conn.closed || s.inflight.size === 0) return;
+      // Something was written meanwhile (it carried the acknowledgement): look again next tick.
+      if (conn.writes !== writes) return this.#arm();
+      conn.send({ type: "pingreq" });
+    }, 0);
+  }
+}
