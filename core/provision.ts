@@ -12,11 +12,13 @@ import {
   type MqttClientOptions,
   type TlsOptions,
 } from "./mqtt/mod.ts";
+import { timeoutError } from "./mqtt/_dom_errors.ts";
 import type { PublishPacket } from "./codec/types.ts";
 import { InvalidMessageError, ProvisionError } from "./client/errors.ts";
 import { Topics } from "./client/topics.ts";
 import { resolveEngine } from "./client/options.ts";
 import type { JsonValue } from "./payload.ts";
+import { isObject } from "./client/_json.ts";
 
 /**
  * The JSON body of a provisioning request, as ThingsBoard reads it.
@@ -194,10 +196,6 @@ export function getProvisionRequest(
   return request;
 }
 
-function isObject(value: unknown): value is Record<string, JsonValue> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /**
  * Interprets ThingsBoard's provisioning response.
  *
@@ -280,9 +278,7 @@ export async function provision(
   const { codec } = resolveEngine(options.engine ?? "wasm");
   const controller = new AbortController();
   const timer = setTimeout(() => {
-    controller.abort(
-      new DOMException(`Cannot provision device: no answer within ${timeout} ms`, "TimeoutError"),
-    );
+    controller.abort(timeoutError(`Cannot provision device: no answer within ${timeout} ms`));
   }, timeout);
   const onAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener("abort", onAbort, { once: true });

@@ -12,8 +12,9 @@ import { type Packet, tsCodec } from "../core/codec/mod.ts";
 import type { AttributeUpdate } from "../core/client/attributes.ts";
 import type { RpcRequest } from "../core/client/rpc.ts";
 import { mosquittoPath, startMosquitto } from "./_mosquitto.ts";
-import { matrix, recordingLogger } from "./client_harness.ts";
+import { matrix, recordingLogger, type Variant } from "./client_harness.ts";
 import { TBDeviceMqttClient } from "../core/client/client.ts";
+import type { TBDeviceMqttClientOptions } from "../core/client/options.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -50,6 +51,23 @@ async function thingsBoardPeer(port: number) {
   };
 }
 
+/** A device client on 127.0.0.1:`port` for variant `v`, without session limits. */
+function deviceClient(
+  v: Variant,
+  port: number,
+  extra: Partial<TBDeviceMqttClientOptions> = {},
+): TBDeviceMqttClient {
+  return new TBDeviceMqttClient({
+    host: "127.0.0.1",
+    port,
+    accessToken: "T",
+    protocolVersion: v.protocolVersion,
+    engine: v.engine,
+    sessionLimits: false,
+    ...extra,
+  });
+}
+
 function brokerTest(name: string, fn: Parameters<typeof matrix>[1]): void {
   if (haveMosquitto) matrix(name, fn);
   else Deno.test({ name, ignore: true, fn() {} });
@@ -58,19 +76,10 @@ function brokerTest(name: string, fn: Parameters<typeof matrix>[1]): void {
 brokerTest(
   "TBDeviceMqttClient.sendRpcCall() over a broker gets the peer's reply, not its own echo",
   async (v) => {
-    const mosquitto = await startMosquitto();
-    await using broker = { port: mosquitto.port, [Symbol.asyncDispose]: () => mosquitto.close() };
+    await using broker = await startMosquitto();
     const tb = await thingsBoardPeer(broker.port);
     const { logger } = recordingLogger();
-    await using client = new TBDeviceMqttClient({
-      host: "127.0.0.1",
-      port: broker.port,
-      accessToken: "T",
-      protocolVersion: v.protocolVersion,
-      engine: v.engine,
-      sessionLimits: false,
-      logger,
-    });
+    await using client = deviceClient(v, broker.port, { logger });
     const handled: RpcRequest[] = [];
     client.setServerSideRpcRequestHandler((r) => {
       handled.push(r);
@@ -100,17 +109,9 @@ brokerTest(
 brokerTest(
   "TBDeviceMqttClient attribute callbacks over a broker see the peer's pushes, not the device's own attributes",
   async (v) => {
-    const mosquitto = await startMosquitto();
-    await using broker = { port: mosquitto.port, [Symbol.asyncDispose]: () => mosquitto.close() };
+    await using broker = await startMosquitto();
     const tb = await thingsBoardPeer(broker.port);
-    await using client = new TBDeviceMqttClient({
-      host: "127.0.0.1",
-      port: broker.port,
-      accessToken: "T",
-      protocolVersion: v.protocolVersion,
-      engine: v.engine,
-      sessionLimits: false,
-    });
+    await using client = deviceClient(v, broker.port);
     const updates: AttributeUpdate[] = [];
     const got = Promise.withResolvers<void>();
     client.subscribeToAllAttributes((u) => {
@@ -189,14 +190,7 @@ matrix(
     await using server = scriptedServer((filters, version) =>
       filters.map((f) => f === refused ? (version === 5 ? 0x8f : 0x80) : 1)
     );
-    await using client = new TBDeviceMqttClient({
-      host: "127.0.0.1",
-      port: server.port,
-      accessToken: "T",
-      protocolVersion: v.protocolVersion,
-      engine: v.engine,
-      sessionLimits: false,
-    });
+    await using client = deviceClient(v, server.port);
     const errors: Error[] = [];
     client.addEventListener("error", (e) => errors.push(e.detail));
     await client.connect();
@@ -214,17 +208,9 @@ matrix(
 brokerTest(
   "TBDeviceMqttClient drops an invalid message, reports it, and keeps dispatching",
   async (v) => {
-    const mosquitto = await startMosquitto();
-    await using broker = { port: mosquitto.port, [Symbol.asyncDispose]: () => mosquitto.close() };
+    await using broker = await startMosquitto();
     const tb = await thingsBoardPeer(broker.port);
-    await using client = new TBDeviceMqttClient({
-      host: "127.0.0.1",
-      port: broker.port,
-      accessToken: "T",
-      protocolVersion: v.protocolVersion,
-      engine: v.engine,
-      sessionLimits: false,
-    });
+    await using client = deviceClient(v, broker.port);
     const updates: AttributeUpdate[] = [];
     const got = Promise.withResolvers<void>();
     client.subscribeToAllAttributes((u) => {
@@ -254,17 +240,9 @@ brokerTest(
 brokerTest(
   "TBDeviceMqttClient.sendRpcCall() delivers a reply that is not JSON as text",
   async (v) => {
-    const mosquitto = await startMosquitto();
-    await using broker = { port: mosquitto.port, [Symbol.asyncDispose]: () => mosquitto.close() };
+    await using broker = await startMosquitto();
     const tb = await thingsBoardPeer(broker.port);
-    await using client = new TBDeviceMqttClient({
-      host: "127.0.0.1",
-      port: broker.port,
-      accessToken: "T",
-      protocolVersion: v.protocolVersion,
-      engine: v.engine,
-      sessionLimits: false,
-    });
+    await using client = deviceClient(v, broker.port);
     await client.connect();
     const call = client.sendRpcCall("version");
     const request = await tb.next((t) => t.startsWith("v1/devices/me/rpc/request/"));
@@ -279,14 +257,7 @@ brokerTest(
 
 matrix("TBDeviceMqttClient.connect() times out when the SUBACK never comes", async (v) => {
   await using server = scriptedServer(() => undefined);
-  await using client = new TBDeviceMqttClient({
-    host: "127.0.0.1",
-    port: server.port,
-    accessToken: "T",
-    protocolVersion: v.protocolVersion,
-    engine: v.engine,
-    sessionLimits: false,
-  });
+  await using client = deviceClient(v, server.port);
   await assert.rejects(
     client.connect({ timeout: 100 }),
     (e: unknown) =>
@@ -300,13 +271,7 @@ matrix(
   "TBDeviceMqttClient publishes to a device profile's custom telemetry and attributes topics",
   async (v) => {
     await using server = scriptedServer((filters) => filters.map(() => 1));
-    await using client = new TBDeviceMqttClient({
-      host: "127.0.0.1",
-      port: server.port,
-      accessToken: "T",
-      protocolVersion: v.protocolVersion,
-      engine: v.engine,
-      sessionLimits: false,
+    await using client = deviceClient(v, server.port, {
       telemetryTopic: "sensors/d1/telemetry",
       attributesTopic: "sensors/d1/attributes",
     });

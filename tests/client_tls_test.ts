@@ -21,6 +21,14 @@ async function withPki(fn: (pki: TestPki) => Promise<void>): Promise<void> {
   }
 }
 
+/** The emulator's TLS listener options for the test PKI's server certificate. */
+function serverTls(pki: TestPki): { cert: string; key: string } {
+  return {
+    cert: Deno.readTextFileSync(pki.serverCertFile),
+    key: Deno.readTextFileSync(pki.serverKeyFile),
+  };
+}
+
 Deno.test({
   name: "TBDeviceMqttClient.connect() over TLS verifies the server with a custom CA",
   ignore: !openssl,
@@ -28,10 +36,7 @@ Deno.test({
     withPki(async (pki) => {
       await using tb = await startEmulator({
         port: 0,
-        tls: {
-          cert: Deno.readTextFileSync(pki.serverCertFile),
-          key: Deno.readTextFileSync(pki.serverKeyFile),
-        },
+        tls: serverTls(pki),
         devices: [{ name: "d1", accessToken: "TLS_TOKEN" }],
       });
       const port = tb.tlsPort!;
@@ -68,10 +73,7 @@ Deno.test({
     withPki(async (pki) => {
       await using tb = await startEmulator({
         port: 0,
-        tls: {
-          cert: Deno.readTextFileSync(pki.serverCertFile),
-          key: Deno.readTextFileSync(pki.serverKeyFile),
-        },
+        tls: serverTls(pki),
         profiles: [{
           name: "p",
           provisionKey: "K",

@@ -21,9 +21,9 @@ export function refusalMeaning(reasonCode: number, usesToken: boolean): string {
     case 0x85:
       return "client identifier not accepted by ThingsBoard (no device has it as MQTT credentials)";
     case 0x88:
-      return "ThingsBoard could not validate the credentials or open the device session";
+      return "ThingsBoard could not validate the credentials or open the device session (see the server log; retry later)";
     case 0x9f:
-      return "ThingsBoard's connection rate limit was exceeded";
+      return "ThingsBoard's connection rate limit was exceeded (connect less often)";
     case 0x84:
       return "ThingsBoard does not accept this MQTT protocol version";
     default:

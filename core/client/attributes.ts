@@ -7,6 +7,7 @@
 
 import type { JsonObject, JsonValue } from "../payload.ts";
 import { InvalidAttributeKeyError } from "./errors.ts";
+import { isObject } from "./_json.ts";
 
 /**
  * Attributes returned by {@linkcode TBDeviceMqttClient.requestAttributes}.
@@ -110,10 +111,6 @@ export function buildAttributeRequest(keys: AttributeKeys): Record<string, strin
   if (client !== undefined) body.clientKeys = client;
   if (shared !== undefined) body.sharedKeys = shared;
   return body;
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /**

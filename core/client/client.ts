@@ -202,7 +202,7 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
   async sendTelemetry(data: Telemetry, options?: SendOptions): Promise<void> {
     const qos = this.#s.qos(options?.qos);
     const bytes = encodeTelemetry(data, this.#s.serializer);
-    const points = countDataPoints(data);
+    const points = () => countDataPoints(data);
     const topic = this.#s.options.telemetryTopic;
     await this.#s.publish("telemetry", topic, bytes, qos, options?.signal, points);
   }
@@ -234,7 +234,7 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
     const qos = this.#s.qos(options?.qos);
     if (batch.length === 0) return;
     const bytes = batch.encodeJson({ engine: this.#s.options.engine });
-    const points = batch.length * batch.keys.length;
+    const points = () => batch.length * batch.keys.length;
     const topic = this.#s.options.telemetryTopic;
     await this.#s.publish("telemetry", topic, bytes, qos, options?.signal, points);
   }
@@ -255,7 +255,7 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
   async sendAttributes(data: KeyValues, options?: SendOptions): Promise<void> {
     const qos = this.#s.qos(options?.qos);
     const bytes = encodeAttributes(data, this.#s.serializer);
-    const points = countDataPoints(data);
+    const points = () => countDataPoints(data);
     const topic = this.#s.options.attributesTopic;
     await this.#s.publish("attributes", topic, bytes, qos, options?.signal, points);
   }

@@ -7,6 +7,7 @@
 
 import type { JsonValue } from "../payload.ts";
 import { PayloadTooLargeError } from "../mqtt/errors.ts";
+import { isObject } from "./_json.ts";
 
 /**
  * What ThingsBoard answers to `getSessionLimits`: the largest message it
@@ -34,10 +35,6 @@ export interface SessionLimits {
     telemetryMessages: string | null;
     telemetryDataPoints: string | null;
   };
-}
-
-function isObject(value: unknown): value is Record<string, JsonValue> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function limit(value: JsonValue | undefined): string | null {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { abortError, timeoutError } from "../mqtt/_dom_errors.ts";
 import { MAX_REQUEST_ID } from "./topics.ts";
 
 /**
@@ -104,7 +105,7 @@ export class RequestTable<T> {
     const { promise, resolve, reject } = Promise.withResolvers<T>();
     const { signal } = options;
     if (signal?.aborted) {
-      reject(abortReason(signal, options.what));
+      reject(abortError(`${options.what}: aborted`, signal));
       return promise;
     }
     const entry: Pending<T> = {
@@ -113,17 +114,11 @@ export class RequestTable<T> {
       signal,
       onAbort: undefined,
       timer: this.#timers.setTimeout(() => {
-        this.reject(
-          id,
-          new DOMException(
-            `${options.what}: no response within ${options.timeout} ms`,
-            "TimeoutError",
-          ),
-        );
+        this.reject(id, timeoutError(`${options.what}: no response within ${options.timeout} ms`));
       }, options.timeout),
     };
     if (signal) {
-      entry.onAbort = () => this.reject(id, abortReason(signal, options.what));
+      entry.onAbort = () => this.reject(id, abortError(`${options.what}: aborted`, signal));
       signal.addEventListener("abort", entry.onAbort, { once: true });
     }
     this.#pending.set(id, entry);
@@ -183,10 +178,4 @@ export class RequestTable<T> {
     if (entry.onAbort) entry.signal?.removeEventListener("abort", entry.onAbort);
     return entry;
   }
-}
-
-function abortReason(signal: AbortSignal, what: string): unknown {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error && reason.name !== "AbortError") return reason;
-  return new DOMException(`${what}: aborted`, "AbortError");
 }

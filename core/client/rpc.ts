@@ -6,6 +6,8 @@
 
 import type { JsonValue } from "../payload.ts";
 import { RpcError } from "./errors.ts";
+import { MAX_REQUEST_ID } from "./topics.ts";
+import { isObject } from "./_json.ts";
 
 /**
  * A server-side RPC request delivered to the device.
@@ -41,10 +43,6 @@ export interface RpcRequest {
  * ```
  */
 export type RpcHandler = (request: RpcRequest) => unknown;
-
-function isObject(value: unknown): value is Record<string, JsonValue> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /**
  * Parses the payload of a server-side RPC request (`{"method","params"}`).
@@ -97,7 +95,7 @@ export function errorReply(error: unknown): { error: string } {
  */
 export function checkRequestId(id: number | string): number {
   const n = typeof id === "string" && /^\d{1,10}$/.test(id) ? Number(id) : id;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 2_147_483_647) {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_REQUEST_ID) {
     throw new TypeError(`Cannot send RPC reply: request id "${String(id)}" is not a valid id`);
   }
   return n;

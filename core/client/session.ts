@@ -15,6 +15,7 @@ import {
   MqttClient,
   SubscribeError,
 } from "../mqtt/mod.ts";
+import { timeoutError } from "../mqtt/_dom_errors.ts";
 import { encodeJson, type JsonValue, type PayloadSerializer } from "../payload.ts";
 import { refusalMeaning } from "./_refusal.ts";
 import { EchoFilter } from "./echo.ts";
@@ -146,9 +147,7 @@ export class Session {
       const timers = this.options.clock ?? defaultTimers;
       const expiry = new AbortController();
       const timer = timers.setTimeout(() => {
-        expiry.abort(
-          new DOMException(`Cannot connect: no SUBACK within ${timeout} ms`, "TimeoutError"),
-        );
+        expiry.abort(timeoutError(`Cannot connect: no SUBACK within ${timeout} ms`));
       }, timeout);
       const signal = options.signal
         ? AbortSignal.any([options.signal, expiry.signal])
@@ -161,7 +160,6 @@ export class Session {
       } finally {
         timers.clearTimeout(timer as number);
       }
-      this.#connecting = false;
       this.#fetchLimits();
       return connack;
     } finally {
@@ -265,8 +263,8 @@ export class Session {
    * @param payload Bytes.
    * @param qos QoS.
    * @param signal Stops waiting (a queued message is dropped).
-   * @param dataPoints Data points of telemetry/attributes (for rate limits);
-   * `undefined` for other messages.
+   * @param dataPoints Counts the data points of telemetry/attributes (for
+   * rate limits; called only once limits apply); `undefined` for other messages.
    */
   async publish(
     what: string,
@@ -274,11 +272,11 @@ export class Session {
     payload: Uint8Array,
     qos: 0 | 1,
     signal?: AbortSignal,
-    dataPoints?: number,
+    dataPoints?: () => number,
   ): Promise<void> {
     const size = publishSize(topic, payload.length, qos, this.mqtt.protocolVersion);
     checkSize(what, size, this.maxPayloadSize);
-    const wait = this.#limiter?.reserve(dataPoints, this.#now()) ?? 0;
+    const wait = this.#limiter?.reserve(dataPoints?.(), this.#now()) ?? 0;
     if (wait > 0) {
       this.logger.debug("Pacing by ThingsBoard's rate limits", { topic, wait });
       await this.#sleep(wait, signal);
