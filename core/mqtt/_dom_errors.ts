@@ -1,5 +1,6 @@
 /**
- * The `DOMException`s used for aborts and timeouts. Private to `core/mqtt`.
+ * The `DOMException`s used for aborts and timeouts, shared by `core/mqtt`,
+ * `core/client` and `core/provision.ts`; not re-exported.
  *
  * @module
  */
