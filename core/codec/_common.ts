@@ -9,7 +9,8 @@ import type { Properties, ProtocolVersion } from "./types.ts";
 import { isAllowedReasonCode } from "./constants.ts";
 import type { Reader } from "./_bytes.ts";
 import { utf8Length, writeUtf8 } from "./_utf8.ts";
-import { propertiesBlockLength, propertiesLength } from "./properties.ts";
+import { propertiesBlockLength, propertiesLength, writeProperties } from "./properties.ts";
+import { readProperties } from "./_read_properties.ts";
 
 /** Throws `TypeError("Cannot encode WHERE: MESSAGE")`. */
 export function typeFail(where: string, message: string): never {
@@ -91,6 +92,85 @@ export function checkReasonCode(
   }
 }
 
+/**
+ * Validates a non-empty list of reason codes for `typeId` (SUBACK,
+ * UNSUBACK); returns how many there are. `suffix` extends the message for
+ * a missing list.
+ */
+export function checkReasonCodes(
+  where: string,
+  typeId: number,
+  codes: unknown,
+  version: ProtocolVersion,
+  suffix = "",
+): number {
+  if (!Array.isArray(codes) || codes.length === 0) {
+    typeFail(where, `reasonCodes must be a non-empty array${suffix}`);
+  }
+  for (let i = 0; i < codes.length; i++) {
+    checkReasonCode(where, typeId, codes[i], version, `reasonCodes[${i}]`);
+  }
+  return codes.length;
+}
+
+/**
+ * Length of the MQTT 5 "reason code, then properties" tail shared by the
+ * acknowledgements, DISCONNECT and AUTH, validating it: 0 for reason code 0
+ * without properties, `minWithCode` for another code without properties.
+ * `minWithCode` is 1, except 2 for AUTH (whose 1-byte form the spec does
+ * not define). Before MQTT 5 there is no tail.
+ */
+export function reasonTailLength(
+  p: { reasonCode?: number; properties?: Properties },
+  typeId: number,
+  where: string,
+  version: ProtocolVersion,
+  minWithCode: number,
+): number {
+  if (version < 5) return 0;
+  const code = p.reasonCode ?? 0;
+  checkReasonCode(where, typeId, code, version);
+  if (hasProperties(p.properties)) return 1 + propertyBlockSize(p.properties, typeId, where);
+  return code === 0 ? 0 : minWithCode;
+}
+
+/** Writes a tail sized by {@linkcode reasonTailLength}; returns the position after it. */
+export function writeReasonTail(
+  p: { reasonCode?: number; properties?: Properties },
+  typeId: number,
+  where: string,
+  buf: Uint8Array,
+  pos: number,
+  tailLength: number,
+): number {
+  if (tailLength > 0) buf[pos++] = p.reasonCode ?? 0;
+  if (tailLength > 1) {
+    pos = writeProperties(buf, pos, p.properties, propertiesLength(p.properties, typeId, where));
+  }
+  return pos;
+}
+
+/**
+ * Reads the reason code (0 when omitted) and properties tail into `out` on
+ * MQTT 5, then checks the packet ends.
+ */
+export function readReasonTail<T extends { reasonCode?: number; properties?: Properties }>(
+  r: Reader,
+  typeId: number,
+  version: ProtocolVersion,
+  out: T,
+): T {
+  if (version === 5) {
+    out.reasonCode = r.left > 0 ? readReasonCode(r, typeId, version) : 0;
+    if (r.left > 0) {
+      const properties = readProperties(r, typeId);
+      if (properties !== undefined) out.properties = properties;
+    }
+  }
+  expectEnd(r);
+  return out;
+}
+
 /** Size of a property block (with prefix), validating it for `typeId`. */
 export function propertyBlockSize(
   props: Properties | undefined,
@@ -98,6 +178,24 @@ export function propertyBlockSize(
   where: string,
 ): number {
   return propertiesBlockLength(propertiesLength(props, typeId, where));
+}
+
+/**
+ * Writes `p.packetId`, then on MQTT 5 the property block of `typeId`
+ * (SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK); returns the position after it.
+ */
+export function writeIdAndProperties(
+  p: { packetId: number; properties?: Properties },
+  typeId: number,
+  where: string,
+  buf: Uint8Array,
+  pos: number,
+  version: ProtocolVersion,
+): number {
+  buf[pos++] = p.packetId >>> 8;
+  buf[pos++] = p.packetId & 0xff;
+  if (version < 5) return pos;
+  return writeProperties(buf, pos, p.properties, propertiesLength(p.properties, typeId, where));
 }
 
 /** Tells whether a properties object has at least one defined value. */
@@ -125,6 +223,14 @@ export function readReasonCode(r: Reader, typeId: number, version: number): numb
     r.fail("INVALID_REASON_CODE", `reason code 0x${code.toString(16)} is not allowed`, at);
   }
   return code;
+}
+
+/** Reads a non-empty list of reason codes up to the end of the packet. */
+export function readReasonCodes(r: Reader, typeId: number, version: number): number[] {
+  if (r.left === 0) r.fail("MALFORMED_PACKET", "there are no reason codes");
+  const codes: number[] = [];
+  while (r.left > 0) codes.push(readReasonCode(r, typeId, version));
+  return codes;
 }
 
 /** Ensures the reader consumed exactly the packet. */

@@ -14,15 +14,11 @@ import { PACKET_NAME, PACKET_TYPE_ID } from "./constants.ts";
 import { type Reader, writeVarint } from "./_bytes.ts";
 import {
   checkPacketId,
-  checkReasonCode,
-  expectEnd,
-  hasProperties,
-  propertyBlockSize,
   readPacketId,
-  readReasonCode,
+  readReasonTail,
+  reasonTailLength,
+  writeReasonTail,
 } from "./_common.ts";
-import { propertiesLength, writeProperties } from "./properties.ts";
-import { readProperties } from "./_read_properties.ts";
 
 /**
  * Remaining length of acknowledgement `p` on `version`, validating it.
@@ -33,11 +29,7 @@ export function ackRemainingLength(p: AckPacket, version: ProtocolVersion): numb
   const typeId = PACKET_TYPE_ID[p.type];
   const where = PACKET_NAME[typeId]!;
   checkPacketId(where, p.packetId);
-  if (version < 5) return 2;
-  const code = p.reasonCode ?? 0;
-  checkReasonCode(where, typeId, code, version);
-  if (hasProperties(p.properties)) return 3 + propertyBlockSize(p.properties, typeId, where);
-  return code === 0 ? 2 : 3;
+  return 2 + reasonTailLength(p, typeId, where, version, 1);
 }
 
 /** Writes acknowledgement `p` at `pos`; returns the position after it. */
@@ -52,12 +44,7 @@ export function writeAck(
   pos = writeVarint(buf, pos, remaining);
   buf[pos++] = p.packetId >>> 8;
   buf[pos++] = p.packetId & 0xff;
-  if (remaining > 2) buf[pos++] = p.reasonCode ?? 0;
-  if (remaining > 3) {
-    const len = propertiesLength(p.properties, typeId, PACKET_NAME[typeId]!);
-    pos = writeProperties(buf, pos, p.properties, len);
-  }
-  return pos;
+  return writeReasonTail(p, typeId, PACKET_NAME[typeId]!, buf, pos, remaining - 2);
 }
 
 const ACK_TYPES = ["puback", "pubrec", "pubrel", "pubcomp"] as const;
@@ -71,14 +58,6 @@ const ACK_TYPES = ["puback", "pubrec", "pubrel", "pubcomp"] as const;
  */
 export function decodeAck(r: Reader, typeId: number, version: ProtocolVersion): AckPacket {
   const packet: AckPacket = { type: ACK_TYPES[typeId - 4]!, packetId: readPacketId(r) };
-  if (version === 5) {
-    packet.reasonCode = r.left > 0 ? readReasonCode(r, typeId, version) : 0;
-    // With a remaining length below 4 there are no properties (MQTT 5 section 3.4.2.2.1).
-    if (r.left > 0) {
-      const properties = readProperties(r, typeId);
-      if (properties !== undefined) packet.properties = properties;
-    }
-  }
-  expectEnd(r);
-  return packet;
+  // With a remaining length below 4 there are no properties (MQTT 5 section 3.4.2.2.1).
+  return readReasonTail(r, typeId, version, packet);
 }

@@ -7,9 +7,8 @@
 
 import type { AuthPacket, ProtocolVersion } from "./types.ts";
 import { PacketType } from "./constants.ts";
-import type { Reader } from "./_bytes.ts";
-import { typeFail } from "./_common.ts";
-import { readReasonPacket, reasonPacketLength, writeReasonPacket } from "./disconnect.ts";
+import { type Reader, writeVarint } from "./_bytes.ts";
+import { readReasonTail, reasonTailLength, typeFail, writeReasonTail } from "./_common.ts";
 
 /**
  * Remaining length of AUTH `p`, validating it.
@@ -18,12 +17,14 @@ import { readReasonPacket, reasonPacketLength, writeReasonPacket } from "./disco
  */
 export function authRemainingLength(p: AuthPacket, version: ProtocolVersion): number {
   if (version < 5) typeFail("AUTH", "AUTH requires protocolVersion 5");
-  return reasonPacketLength(p, PacketType.Auth, "AUTH", version, 2);
+  return reasonTailLength(p, PacketType.Auth, "AUTH", version, 2);
 }
 
 /** Writes AUTH `p` at `pos`; returns the position after it. */
 export function writeAuth(p: AuthPacket, buf: Uint8Array, pos: number, remaining: number): number {
-  return writeReasonPacket(p, PacketType.Auth, "AUTH", buf, pos, remaining);
+  buf[pos++] = PacketType.Auth << 4;
+  pos = writeVarint(buf, pos, remaining);
+  return writeReasonTail(p, PacketType.Auth, "AUTH", buf, pos, remaining);
 }
 
 /**
@@ -33,7 +34,7 @@ export function writeAuth(p: AuthPacket, buf: Uint8Array, pos: number, remaining
  * @throws {MqttDecodeError} for a reason code not allowed or bad properties.
  */
 export function decodeAuth(r: Reader): AuthPacket {
-  const packet: AuthPacket = { type: "auth", ...readReasonPacket(r, PacketType.Auth, 5) };
+  const packet = readReasonTail<AuthPacket>(r, PacketType.Auth, 5, { type: "auth" });
   if (
     packet.properties?.authenticationData !== undefined &&
     packet.properties.authenticationMethod === undefined

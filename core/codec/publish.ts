@@ -13,13 +13,12 @@ import { type Reader, writeVarint } from "./_bytes.ts";
 import {
   checkPacketId,
   checkQos,
-  propertyBlockSize,
   rangeFail,
   readPacketId,
   typeFail,
   writeString,
 } from "./_common.ts";
-import { propertiesLength, writeProperties } from "./properties.ts";
+import { propertiesBlockLength, propertiesLength, writeProperties } from "./properties.ts";
 import { readProperties } from "./_read_properties.ts";
 import { topicNameLength, WILDCARD_IN_NAME } from "./topic.ts";
 import { findTopic, rememberTopic, topicLengthAt, writeCachedTopic } from "./_topic_cache.ts";
@@ -28,6 +27,8 @@ const W = "PUBLISH";
 
 /** Cache slot of the topic last sized by {@linkcode publishRemainingLength}. */
 let topicSlot = -1;
+/** Property content length last sized by {@linkcode publishRemainingLength}. */
+let propertiesSize = 0;
 
 /**
  * Remaining length of PUBLISH `p` on `version`, validating every field.
@@ -65,7 +66,8 @@ export function publishRemainingLength(p: PublishPacket, version: ProtocolVersio
     n += 2;
   }
   if (version === 5) {
-    n += p.properties === undefined ? 1 : propertyBlockSize(p.properties, PacketType.Publish, W);
+    propertiesSize = propertiesLength(p.properties, PacketType.Publish, W);
+    n += propertiesBlockLength(propertiesSize);
   }
   return n;
 }
@@ -92,11 +94,7 @@ export function writePublish(
     buf[pos++] = id >>> 8;
     buf[pos++] = id & 0xff;
   }
-  if (version === 5) {
-    const props = p.properties;
-    if (props === undefined) buf[pos++] = 0;
-    else pos = writeProperties(buf, pos, props, propertiesLength(props, PacketType.Publish, W));
-  }
+  if (version === 5) pos = writeProperties(buf, pos, p.properties, propertiesSize);
   buf.set(p.payload, pos);
   return pos + p.payload.length;
 }

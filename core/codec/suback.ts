@@ -9,14 +9,13 @@ import { PacketType } from "./constants.ts";
 import { type Reader, writeVarint } from "./_bytes.ts";
 import {
   checkPacketId,
-  checkReasonCode,
+  checkReasonCodes,
   expectEnd,
   propertyBlockSize,
   readPacketId,
-  readReasonCode,
-  typeFail,
+  readReasonCodes,
+  writeIdAndProperties,
 } from "./_common.ts";
-import { propertiesLength, writeProperties } from "./properties.ts";
 import { readProperties } from "./_read_properties.ts";
 
 const WA = "SUBACK";
@@ -28,14 +27,7 @@ const WA = "SUBACK";
  */
 export function subackRemainingLength(p: SubackPacket, version: ProtocolVersion): number {
   checkPacketId(WA, p.packetId);
-  const codes = p.reasonCodes;
-  if (!Array.isArray(codes) || codes.length === 0) {
-    typeFail(WA, "reasonCodes must be a non-empty array");
-  }
-  for (let i = 0; i < codes.length; i++) {
-    checkReasonCode(WA, PacketType.Suback, codes[i], version, `reasonCodes[${i}]`); // [MQTT-3.9.3-2]
-  }
-  let n = 2 + codes.length;
+  let n = 2 + checkReasonCodes(WA, PacketType.Suback, p.reasonCodes, version); // [MQTT-3.9.3-2]
   if (version === 5) n += propertyBlockSize(p.properties, PacketType.Suback, WA);
   return n;
 }
@@ -50,16 +42,7 @@ export function writeSuback(
 ): number {
   buf[pos++] = 0x90;
   pos = writeVarint(buf, pos, remaining);
-  buf[pos++] = p.packetId >>> 8;
-  buf[pos++] = p.packetId & 0xff;
-  if (version === 5) {
-    pos = writeProperties(
-      buf,
-      pos,
-      p.properties,
-      propertiesLength(p.properties, PacketType.Suback, WA),
-    );
-  }
+  pos = writeIdAndProperties(p, PacketType.Suback, WA, buf, pos, version);
   for (const code of p.reasonCodes) buf[pos++] = code;
   return pos;
 }
@@ -75,8 +58,7 @@ export function decodeSuback(r: Reader, version: ProtocolVersion): SubackPacket 
     const properties = readProperties(r, PacketType.Suback);
     if (properties !== undefined) packet.properties = properties;
   }
-  if (r.left === 0) r.fail("MALFORMED_PACKET", "there are no reason codes");
-  while (r.left > 0) packet.reasonCodes.push(readReasonCode(r, PacketType.Suback, version));
+  packet.reasonCodes = readReasonCodes(r, PacketType.Suback, version);
   expectEnd(r);
   return packet;
 }

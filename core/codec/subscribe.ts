@@ -18,9 +18,9 @@ import {
   readPacketId,
   stringLength,
   typeFail,
+  writeIdAndProperties,
   writeString,
 } from "./_common.ts";
-import { propertiesLength, writeProperties } from "./properties.ts";
 import { readProperties } from "./_read_properties.ts";
 import { isSharedFilter, isValidSharedFilter, isValidTopicFilter } from "./topic.ts";
 
@@ -77,12 +77,7 @@ export function writeSubscribe(
 ): number {
   buf[pos++] = 0x82; // [MQTT-3.8.1-1]
   pos = writeVarint(buf, pos, remaining);
-  buf[pos++] = p.packetId >>> 8;
-  buf[pos++] = p.packetId & 0xff;
-  if (version === 5) {
-    const len = propertiesLength(p.properties, PacketType.Subscribe, W);
-    pos = writeProperties(buf, pos, p.properties, len);
-  }
+  pos = writeIdAndProperties(p, PacketType.Subscribe, W, buf, pos, version);
   for (const s of p.subscriptions) {
     pos = writeString(buf, pos, s.topicFilter);
     let options: number = s.qos;

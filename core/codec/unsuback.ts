@@ -9,14 +9,13 @@ import { PacketType } from "./constants.ts";
 import { type Reader, writeVarint } from "./_bytes.ts";
 import {
   checkPacketId,
-  checkReasonCode,
+  checkReasonCodes,
   expectEnd,
   propertyBlockSize,
   readPacketId,
-  readReasonCode,
-  typeFail,
+  readReasonCodes,
+  writeIdAndProperties,
 } from "./_common.ts";
-import { propertiesLength, writeProperties } from "./properties.ts";
 import { readProperties } from "./_read_properties.ts";
 
 const WA = "UNSUBACK";
@@ -30,14 +29,8 @@ const WA = "UNSUBACK";
 export function unsubackRemainingLength(p: UnsubackPacket, version: ProtocolVersion): number {
   checkPacketId(WA, p.packetId);
   if (version < 5) return 2;
-  const codes = p.reasonCodes;
-  if (!Array.isArray(codes) || codes.length === 0) {
-    typeFail(WA, "reasonCodes must be a non-empty array on MQTT 5");
-  }
-  for (let i = 0; i < codes.length; i++) {
-    checkReasonCode(WA, PacketType.Unsuback, codes[i], version, `reasonCodes[${i}]`);
-  }
-  return 2 + codes.length + propertyBlockSize(p.properties, PacketType.Unsuback, WA);
+  const count = checkReasonCodes(WA, PacketType.Unsuback, p.reasonCodes, version, " on MQTT 5");
+  return 2 + count + propertyBlockSize(p.properties, PacketType.Unsuback, WA);
 }
 
 /** Writes UNSUBACK `p` at `pos`; returns the position after it. */
@@ -50,13 +43,8 @@ export function writeUnsuback(
 ): number {
   buf[pos++] = 0xb0;
   pos = writeVarint(buf, pos, remaining);
-  buf[pos++] = p.packetId >>> 8;
-  buf[pos++] = p.packetId & 0xff;
-  if (version === 5) {
-    const len = propertiesLength(p.properties, PacketType.Unsuback, WA);
-    pos = writeProperties(buf, pos, p.properties, len);
-    for (const code of p.reasonCodes!) buf[pos++] = code;
-  }
+  pos = writeIdAndProperties(p, PacketType.Unsuback, WA, buf, pos, version);
+  if (version === 5) { for (const code of p.reasonCodes!) buf[pos++] = code; }
   return pos;
 }
 
@@ -70,10 +58,7 @@ export function decodeUnsuback(r: Reader, version: ProtocolVersion): UnsubackPac
   if (version === 5) {
     const properties = readProperties(r, PacketType.Unsuback);
     if (properties !== undefined) packet.properties = properties;
-    if (r.left === 0) r.fail("MALFORMED_PACKET", "there are no reason codes");
-    const codes: number[] = [];
-    while (r.left > 0) codes.push(readReasonCode(r, PacketType.Unsuback, version));
-    packet.reasonCodes = codes;
+    packet.reasonCodes = readReasonCodes(r, PacketType.Unsuback, version);
   }
   expectEnd(r);
   return packet;

@@ -15,9 +15,9 @@ import {
   readPacketId,
   stringLength,
   typeFail,
+  writeIdAndProperties,
   writeString,
 } from "./_common.ts";
-import { propertiesLength, writeProperties } from "./properties.ts";
 import { readProperties } from "./_read_properties.ts";
 import { isValidSharedFilter, isValidTopicFilter } from "./topic.ts";
 
@@ -57,12 +57,7 @@ export function writeUnsubscribe(
 ): number {
   buf[pos++] = 0xa2; // [MQTT-3.10.1-1]
   pos = writeVarint(buf, pos, remaining);
-  buf[pos++] = p.packetId >>> 8;
-  buf[pos++] = p.packetId & 0xff;
-  if (version === 5) {
-    const len = propertiesLength(p.properties, PacketType.Unsubscribe, W);
-    pos = writeProperties(buf, pos, p.properties, len);
-  }
+  pos = writeIdAndProperties(p, PacketType.Unsubscribe, W, buf, pos, version);
   for (const f of p.topicFilters) pos = writeString(buf, pos, f);
   return pos;
 }
