@@ -70,8 +70,24 @@ export class FakeTransport implements Transport {
   /** Largest number of bytes one `write` call accepts (partial writes). */
   writeLimit = Infinity;
 
+  #held: (() => void)[] | undefined;
+
+  /** Makes writes wait until {@linkcode release} (a slow network); nothing is recorded meanwhile. */
+  hold(): void {
+    this.#held ??= [];
+  }
+
+  /** Completes the held writes, in order, and stops holding. */
+  release(): void {
+    const held = this.#held ?? [];
+    this.#held = undefined;
+    for (const w of held) w();
+  }
+
   write(data: Uint8Array): Promise<number> {
     if (this.closed) return Promise.reject(new Deno.errors.BrokenPipe("closed"));
+    const held = this.#held;
+    if (held) return new Promise((resolve) => held.push(() => resolve(this.write(data))));
     this.writeCalls++;
     const n = Math.min(data.length, this.writeLimit);
     for (let i = 0; i < n; i++) this.#written.push(data[i]!);

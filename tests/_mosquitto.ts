@@ -54,6 +54,8 @@ export interface MosquittoOptions {
 export interface Mosquitto extends AsyncDisposable {
   /** Plain MQTT port. */
   readonly port: number;
+  /** Process id of the running broker (`undefined` while stopped). */
+  readonly pid: number | undefined;
   /** TLS port (when configured). */
   readonly tlsPort: number | undefined;
   /** Temporary directory (config, log). */
@@ -168,6 +170,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   };
   return {
     port,
+    get pid() {
+      return child?.pid;
+    },
     tlsPort,
     dir,
     start,

@@ -166,14 +166,15 @@ Deno.test("MqttClient sends PINGREQ when idle and reconnects when the server goe
     "reconnecting",
     (e) => events.push(`reconnecting:${e.detail.attempt}:${e.detail.delay}`),
   );
-  await clock.advance(9999);
+  // PINGREQ after 3/4 of the keepalive: a late timer still keeps packets within 10 s.
+  await clock.advance(7499);
   await t.expectNothing();
   await clock.advance(1);
   await t.expect("c0 00");
   t.respond("d0 00");
-  await clock.advance(10_000);
+  await clock.advance(7_500);
   await t.expect("c0 00");
-  await clock.advance(4_999);
+  await clock.advance(7_499);
   assert.equal(t.closed, false);
   await clock.advance(1); // 15 s = 1.5 x keepalive after the last PINGRESP
   assert.equal(t.closed, true);
@@ -570,28 +571,28 @@ Deno.test("MqttClient counts properties when checking an in-flight message again
 });
 
 Deno.test("MqttClient refills a nearly full in-flight window in batches, within one timer tick", async () => {
-  const { client, clock, t } = await connected({ maxInflight: 16 });
+  // Window 64: a refill waits for 64 / 32 = 2 free slots, or one timer tick.
+  const { client, clock, t } = await connected({ maxInflight: 64 });
   const pub = (id: number) =>
     `32 07 00 01 74 ${id.toString(16).padStart(4, "0").replace(/(..)(..)/, "$1 $2")} 00 78`;
-  for (let i = 0; i < 20; i++) client.publishNoWait("t", X, { qos: 1 });
-  // the last eighth of the window is filled one timer tick later
-  await t.expect(Array.from({ length: 15 }, (_, i) => pub(i + 1)).join(" "));
+  const ack = (id: number) => `40 02 00 ${id.toString(16).padStart(2, "0")}`;
+  const range = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  for (let i = 0; i < 70; i++) client.publishNoWait("t", X, { qos: 1 });
+  // the last slot of the window is filled one timer tick later
+  await t.expect(range(1, 63).map(pub).join(" "));
   await t.expectNothing();
   await clock.advance(0);
-  await t.expect(pub(16));
-  t.respond("40 02 00 01"); // one free slot of 16, four waiting: wait for more PUBACKs in this tick
+  await t.expect(pub(64));
+  t.respond(ack(1)); // one free slot, six waiting: wait for more PUBACKs in this tick
   await t.expectNothing();
   await clock.advance(0); // but no longer than one timer tick (a Nagle server would hold its PUBACKs)
-  await t.expect(pub(17));
-  t.respond("40 02 00 02 40 02 00 03"); // two free slots (16 / 8): sent at once
-  await t.expect(pub(18) + " " + pub(19));
-  t.respond(
-    Array.from({ length: 16 }, (_, i) => `40 02 00 ${(i + 4).toString(16).padStart(2, "0")}`).join(
-      " ",
-    ),
-  );
-  await t.expect(pub(20));
-  t.respond("40 02 00 14");
+  await t.expect(pub(65));
+  t.respond(ack(2) + " " + ack(3)); // two free slots: sent at once
+  await t.expect(pub(66) + " " + pub(67));
+  t.respond(range(4, 67).map(ack).join(" "));
+  await t.expect(range(68, 70).map(pub).join(" "));
+  t.respond(range(68, 70).map(ack).join(" "));
   await client.flush();
   assert.equal(client.pendingCount, 0);
   await client.disconnect();

@@ -24,6 +24,13 @@ export interface ConnectionHooks {
   /** Called after each completed write. */
   onWritten(connection: Connection): void;
   /**
+   * Called instead of `onEnd` when the server's bytes cannot be decoded.
+   * Reading stops but the connection stays open, so that a last packet (the
+   * MQTT 5 DISCONNECT 0x81 Malformed Packet [MQTT-4.13.1-1]) can be sent;
+   * the hook must close the connection.
+   */
+  onMalformed?(error: MqttDecodeError, connection: Connection): void;
+  /**
    * Looks at the first bytes before decoding; returning `true` consumes them
    * (used to spot a 3.1.1 CONNACK answering an MQTT 5 CONNECT).
    */
@@ -218,7 +225,11 @@ export class Connection {
         if (packets.length > 0) this.#hooks.onPackets(packets, this);
       }
     } catch (e) {
-      if (!this.#closed) this.#end(asError(e));
+      if (this.#closed) return;
+      if (e instanceof MqttDecodeError && this.#hooks.onMalformed) {
+        return this.#hooks.onMalformed(e, this);
+      }
+      this.#end(asError(e));
     }
   }
 

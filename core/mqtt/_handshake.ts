@@ -5,6 +5,7 @@
  * @module
  */
 
+import { MqttDecodeError } from "../codec/errors.ts";
 import type { Codec, ConnackPacket, ConnectPacket, Packet } from "../codec/types.ts";
 import type { Clock } from "./clock.ts";
 import { asError, Connection, type ConnectionHooks } from "./_connection.ts";
@@ -12,6 +13,16 @@ import { ConnectionClosedError, ConnectionRefusedError, ProtocolViolationError }
 import { abortError, timeoutError } from "./_dom_errors.ts";
 import type { Logger } from "./options.ts";
 import type { TlsOptions, Transport, TransportFactory } from "./transport.ts";
+
+/**
+ * Hooks of a session's connections. `onMalformed`, when the connection
+ * supports it, is called instead of `onEnd` for bytes that cannot be
+ * decoded, with the connection still open, so that the MQTT 5 DISCONNECT
+ * 0x81 Malformed Packet can be sent before closing [MQTT-4.13.1-1].
+ */
+export type SessionHooks = Omit<ConnectionHooks, "inspectFirstChunk"> & {
+  onMalformed?(error: MqttDecodeError, connection: Connection): void;
+};
 
 /** Everything a handshake needs. */
 export interface HandshakeOptions {
@@ -32,7 +43,44 @@ export interface HandshakeOptions {
   /** Called synchronously on an accepted CONNACK, before any later packet is dispatched. */
   onAccepted(connection: Connection, connack: ConnackPacket, protocolVersion: 4 | 5): void;
   /** Hooks for the accepted connection. */
-  hooks: Omit<ConnectionHooks, "inspectFirstChunk">;
+  hooks: SessionHooks;
+}
+
+/** Milliseconds a last packet (a DISCONNECT) may take to be written before the socket closes anyway. */
+const CLOSE_LINGER = 1000;
+
+/**
+ * Sends `packet` as the last packet of `conn`, then closes it (after at most
+ * {@linkcode CLOSE_LINGER} ms, should the server stop reading).
+ *
+ * @param conn The connection (already detached from the session).
+ * @param packet The last packet (a DISCONNECT).
+ * @param error Rejection reason for unwritten awaited messages.
+ * @param clock Timers.
+ * @returns A promise that resolves once the connection is closed.
+ */
+export function closeAfter(
+  conn: Connection,
+  packet: Packet,
+  error: Error,
+  clock: Clock,
+): Promise<void> {
+  if (conn.closed) return Promise.resolve();
+  try {
+    conn.send(packet);
+  } catch {
+    conn.close(error);
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const close = () => {
+      clock.clearTimeout(timer);
+      conn.close(error);
+      resolve();
+    };
+    const timer = clock.setTimeout(close, CLOSE_LINGER);
+    conn.drained().then(close);
+  });
 }
 
 /** The server refused level 5 in a way that calls for a retry with level 4. */
@@ -79,7 +127,15 @@ function attempt(o: HandshakeOptions, version: 4 | 5, timeout: number): Promise<
       o.clock.clearTimeout(timer);
       o.signal.removeEventListener("abort", onAbort);
       if (error) {
-        if (connection) connection.close(error);
+        // On MQTT 5 a protocol error is explained to the server before closing [MQTT-4.13.1-1].
+        if (connection && error instanceof ProtocolViolationError && version === 5) {
+          closeAfter(
+            connection,
+            { type: "disconnect", reasonCode: error.reasonCode },
+            error,
+            o.clock,
+          );
+        } else if (connection) connection.close(error);
         else transport?.close();
         reject(error);
       } else {
@@ -100,8 +156,12 @@ function attempt(o: HandshakeOptions, version: 4 | 5, timeout: number): Promise<
     }
     o.signal.addEventListener("abort", onAbort, { once: true });
 
-    const refuse = (code: number, level: 4 | 5): void => {
-      const error = new ConnectionRefusedError(code, level);
+    const refuse = (code: number, level: 4 | 5, connack?: ConnackPacket): void => {
+      // The server's Reason String, and where to go instead (0x9C use another server, 0x9D moved).
+      const why = connack?.properties?.reasonString;
+      const ref = connack?.properties?.serverReference;
+      const detail = [why, ref && `server reference: ${ref}`].filter(Boolean).join("; ");
+      const error = new ConnectionRefusedError(code, level, detail || undefined);
       const unsupported = version === 5 && (level === 4 ? code === 1 : code === 0x84);
       finish(unsupported ? new FallbackNeeded(error) : error);
     };
@@ -115,16 +175,38 @@ function attempt(o: HandshakeOptions, version: 4 | 5, timeout: number): Promise<
         );
         return;
       }
-      if (first.reasonCode !== 0) return refuse(first.reasonCode, version);
+      if (first.reasonCode !== 0) return refuse(first.reasonCode, version, first);
+      if (first.sessionPresent) {
+        // The CONNECT asked for a clean start, so no session can be present [MQTT-3.2.2-2]; a
+        // client without session state must close the connection [MQTT-3.2.2-4].
+        finish(
+          new ProtocolViolationError(
+            "Cannot connect: the server answered a clean start with Session Present 1",
+          ),
+        );
+        return;
+      }
       if (!finish(undefined, first)) return;
       hooks.onPackets = o.hooks.onPackets;
       hooks.onEnd = o.hooks.onEnd;
       o.onAccepted(c, first, version);
       if (packets.length > 1 && !c.closed) o.hooks.onPackets(packets.slice(1), c);
     };
-    const hooks: ConnectionHooks = {
+    const malformed = (error: MqttDecodeError): void => {
+      // A malformed answer is a fault of the server, not a sign that it lacks MQTT 5.
+      finish(
+        new ProtocolViolationError(`Cannot connect: ${error.message}`, 0x81, { cause: error }),
+      );
+    };
+    const hooks: ConnectionHooks & SessionHooks = {
       onPackets: onFirst,
+      onMalformed: (error, c) => {
+        if (!done) malformed(error);
+        else if (o.hooks.onMalformed) o.hooks.onMalformed(error, c); // the session's connection
+        else c.close(error);
+      },
       onEnd: (error) => {
+        if (error instanceof MqttDecodeError) return malformed(error);
         const tlsAlert = error instanceof Deno.errors.InvalidData;
         const closed = new ConnectionClosedError(
           "Cannot connect: the connection closed before CONNACK" +
@@ -137,11 +219,21 @@ function attempt(o: HandshakeOptions, version: 4 | 5, timeout: number): Promise<
       },
       onWritten: (c) => o.hooks.onWritten(c),
       inspectFirstChunk: (chunk) => {
-        // A 3.1.1-only server answers an MQTT 5 CONNECT with a 2-byte CONNACK (MQTT 5 needs >= 3).
-        if (
-          version !== 5 || chunk.length < 4 || chunk[0] !== 0x20 || chunk[1] !== 0x02 || !chunk[3]
-        ) return false;
-        refuse(chunk[3]!, 4);
+        // A 3.1.1-only server answers an MQTT 5 CONNECT with a 2-byte CONNACK (MQTT 5 needs >= 3):
+        // a refusal, or (a lax server) an acceptance; either way, level 4 is what it speaks.
+        if (version !== 5 || chunk.length < 4 || chunk[0] !== 0x20 || chunk[1] !== 0x02) {
+          return false;
+        }
+        if (chunk[3]) refuse(chunk[3], 4);
+        else {
+          finish(
+            new FallbackNeeded(
+              new ProtocolViolationError(
+                "Cannot connect: MQTT 5 CONNECT answered by a 3.1.1 CONNACK",
+              ),
+            ),
+          );
+        }
         return true;
       },
     };

@@ -5,14 +5,22 @@
  */
 
 import { MqttDecodeError, tsCodec } from "../codec/mod.ts";
-import type { Codec, ConnackPacket, Packet, PublishPacket, Subscription } from "../codec/types.ts";
+import type {
+  Codec,
+  ConnackPacket,
+  Packet,
+  PublishPacket,
+  SubscribePacket,
+  Subscription,
+  UnsubscribePacket,
+} from "../codec/types.ts";
 import { Backoff } from "./backoff.ts";
 import { type Clock, realClock, type TimerHandle } from "./clock.ts";
-import { asError, type Connection, type ConnectionHooks } from "./_connection.ts";
-import { ConnectionClosedError, ProtocolViolationError } from "./errors.ts";
+import { asError, type Connection } from "./_connection.ts";
+import { ConnectionClosedError, PayloadTooLargeError, ProtocolViolationError } from "./errors.ts";
 import { abortError } from "./_dom_errors.ts";
 import type { MqttClientEventMap } from "./events.ts";
-import { handshake } from "./_handshake.ts";
+import { closeAfter, handshake, type SessionHooks } from "./_handshake.ts";
 import type { HandlerContext } from "./handlers/_context.ts";
 import { handleAck } from "./handlers/ack.ts";
 import { handleDisconnect } from "./handlers/disconnect.ts";
@@ -82,7 +90,7 @@ export class Session {
   #keepalive: KeepaliveManager;
   #backoff: Backoff;
   #ctx: HandlerContext;
-  #hooks: Omit<ConnectionHooks, "inspectFirstChunk">;
+  #hooks: SessionHooks;
 
   /**
    * Creates a client (nothing is connected until {@linkcode connect}).
@@ -117,7 +125,7 @@ export class Session {
         this.#lost(
           new ConnectionClosedError(
             `Connection lost: nothing from the server for 1.5 x keepalive (${
-              this.#o.connect.keepalive * 1.5
+              this.#keepalive.intervalMs * 1.5 / 1000
             } s), PINGREQ unanswered`,
           ),
         ),
@@ -136,6 +144,7 @@ export class Session {
       reportError: (e) => this.#reportError(e),
       settled: () => this.#out.pump(),
       fail: (e, code) => this.#lost(e, code),
+      violation: (e) => this.#violation(e),
     };
     this.#hooks = {
       onPackets: (packets, c) => {
@@ -162,6 +171,11 @@ export class Session {
         if (c !== this.#out.conn) return;
         this.#keepalive.markSent();
         this.#out.pump();
+      },
+      onMalformed: (error, c) => {
+        if (c !== this.#out.conn) return c.close(error);
+        this.#reportError(error);
+        this.#lost(error, undefined, 0x81); // DISCONNECT 0x81 Malformed Packet [MQTT-4.13.1-1]
       },
     };
     this.#signal = options.signal;
@@ -258,7 +272,9 @@ export class Session {
     options: { signal?: AbortSignal } = {},
   ): Promise<number[]> {
     try {
-      return this.#out.subscribe(checkSubscriptions(subscriptions), options.signal);
+      const subs = checkSubscriptions(subscriptions);
+      this.#checkSize({ type: "subscribe", packetId: 1, subscriptions: subs });
+      return this.#out.subscribe(subs, options.signal);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -266,13 +282,23 @@ export class Session {
 
   unsubscribe(topicFilters: string[]): Promise<void> {
     try {
-      return this.#out.unsubscribe(checkTopicFilters(topicFilters));
+      const filters = checkTopicFilters(topicFilters);
+      this.#checkSize({ type: "unsubscribe", packetId: 1, topicFilters: filters });
+      return this.#out.unsubscribe(filters);
     } catch (e) {
       return Promise.reject(e);
     }
   }
 
   // ---- internals -------------------------------------------------------
+
+  /** Refuses a SUBSCRIBE/UNSUBSCRIBE larger than the server accepts [MQTT-3.2.2-15]. */
+  #checkSize(packet: SubscribePacket | UnsubscribePacket): void {
+    const size = this.#codec.encodedLength(packet, { protocolVersion: this.#version });
+    if (size > this.maxPacketSize) {
+      throw new PayloadTooLargeError(size, this.maxPacketSize, packet.type.toUpperCase());
+    }
+  }
 
   #prepare(topic: string, payload: Uint8Array, options: PublishOptions | undefined): PublishPacket {
     if (this.#state === "closing") {
@@ -313,13 +339,12 @@ export class Session {
         return; // any packet already counted as a sign of life
       case "disconnect":
         return handleDisconnect(this.#ctx, p);
-      default: {
-        const error = new ProtocolViolationError(
-          `Unexpected ${p.type.toUpperCase()} from the server`,
+      default:
+        // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ, a second CONNACK [MQTT-3.2.0-2], and AUTH
+        // (this client sends no Authentication Method) are never allowed from a server.
+        return this.#violation(
+          new ProtocolViolationError(`Unexpected ${p.type.toUpperCase()} from the server`),
         );
-        this.#reportError(error);
-        return this.#lost(error);
-      }
     }
   }
 
@@ -366,6 +391,8 @@ export class Session {
     this.#serverMaxQos = props?.maximumQoS ?? 1;
     this.#retainAvailable = props?.retainAvailable ?? true;
     this.#out.maxPacketSize = this.maxPacketSize;
+    this.#out.maxQos = this.#serverMaxQos;
+    this.#out.retainAvailable = this.#retainAvailable;
     this.#connectedAt = this.#clock.now();
     this.#setState("connected");
     this.#logger.info("Connected", {
@@ -378,18 +405,34 @@ export class Session {
     this.#emit("connect", connack);
   }
 
-  /** The current connection ended by itself (or must be ended). */
-  #lost(error: Error, reasonCode?: number): void {
+  /**
+   * The server broke the protocol: report it, tell the server why (MQTT 5
+   * DISCONNECT with the error's reason code), close and reconnect [MQTT-4.13.1-1].
+   */
+  #violation(error: ProtocolViolationError): void {
+    this.#reportError(error);
+    this.#lost(error, undefined, error.reasonCode);
+  }
+
+  /**
+   * The current connection ended by itself (or must be ended); on MQTT 5, a
+   * `disconnect` reason code is sent as the last packet before closing.
+   */
+  #lost(error: Error, reasonCode?: number, disconnect?: number): void {
     const conn = this.#out.conn;
     if (!conn) return;
-    this.#out.detach();
+    this.#out.detach(); // from here on nothing but the DISCONNECT reaches this connection
     // Only a connection that stayed up resets the backoff: a server that accepts and then kicks the
     // client at once (e.g. 0x8E session taken over by a twin with the same credentials) gets ever
     // longer pauses instead of a reconnect storm.
     if (this.#clock.now() - this.#connectedAt >= STABLE_CONNECTION) this.#backoff.reset();
     this.#keepalive.stop();
     this.#ctx.inboundQos2.clear();
-    conn.close(error);
+    if (disconnect !== undefined && this.#version === 5) {
+      closeAfter(conn, { type: "disconnect", reasonCode: disconnect }, error, this.#clock);
+    } else {
+      conn.close(error);
+    }
     this.#lastError = error;
     this.#logger.warn("Connection lost", { reason: error.message });
     if (reasonCode === 0x8e) {
@@ -439,20 +482,24 @@ export class Session {
     this.#clearReconnectTimer();
     this.#attemptAbort?.abort(new ConnectionClosedError("Cannot connect: disconnect() was called"));
     const conn = this.#out.conn;
+    const error = new ConnectionClosedError("Cannot complete: the client disconnected first");
+    // Announce the end unless the connection already ended by itself (and said so) meanwhile.
+    let announce = conn !== undefined;
     if (conn && this.#state === "connected") {
       this.#setState("closing");
       await this.flush({ timeout }).catch(() => {});
-      if (this.#out.conn === conn && !conn.closed) {
-        this.#out.stopNudging(); // nothing may follow the DISCONNECT
-        conn.send({ type: "disconnect", ...(this.#version === 5 ? { reasonCode: 0 } : {}) });
-        await conn.drained();
+      announce = this.#out.conn === conn;
+      if (announce && !conn.closed) {
+        // Nothing may follow the DISCONNECT [MQTT-3.14.4-1]: no PUBACK for a late PUBLISH, no
+        // queued message released by a late PUBACK, no PINGREQ; then close [MQTT-3.14.4-2].
+        this.#out.stopNudging();
+        this.#keepalive.stop();
+        this.#out.detach();
+        const disconnect = this.#version === 5 ? { reasonCode: 0 } : {};
+        await closeAfter(conn, { type: "disconnect", ...disconnect }, error, this.#clock);
       }
     }
-    // Announce the end unless the connection already ended by itself (and said so) meanwhile.
-    this.#shutdown(
-      new ConnectionClosedError("Cannot complete: the client disconnected first"),
-      conn !== undefined && this.#out.conn === conn,
-    );
+    this.#shutdown(error, announce);
   }
 
   /** Closes everything now and fails whatever is pending. */

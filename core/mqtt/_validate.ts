@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isValidTopicFilter, isValidTopicName } from "../codec/mod.ts";
+import { encodedLength, isValidTopicFilter, isValidTopicName } from "../codec/mod.ts";
 import type { Codec, ConnectPacket, PublishPacket, Subscription } from "../codec/types.ts";
 import type { ReconnectOptions } from "./backoff.ts";
 import { PayloadTooLargeError } from "./errors.ts";
@@ -86,6 +86,12 @@ export function resolveOptions(o: MqttClientOptions): ResolvedOptions {
   ) {
     throw new TypeError("Cannot create MQTT client: password must be a string or a Uint8Array");
   }
+  if (protocolVersion === 4 && o.password !== undefined && o.username === undefined) {
+    // [MQTT-3.1.2-22] of MQTT 3.1.1 (MQTT 5 allows a password alone).
+    throw new TypeError(
+      "Cannot create MQTT client: MQTT 3.1.1 sends a password only with a username",
+    );
+  }
   const connect: MqttConnectFields = {
     type: "connect",
     clientId: o.clientId ?? "",
@@ -100,6 +106,14 @@ export function resolveOptions(o: MqttClientOptions): ResolvedOptions {
       }
       : {}),
   };
+  try {
+    // Strings must be well-formed UTF-8 without U+0000, fields at most 64 KiB [MQTT-1.5.4-1..2].
+    encodedLength({ ...connect, protocolVersion }, { protocolVersion });
+  } catch (e) {
+    const error = e as Error;
+    const message = error.message.replace(/^Cannot encode CONNECT/, "Cannot create MQTT client");
+    throw error instanceof RangeError ? new RangeError(message) : new TypeError(message);
+  }
   const reconnect = o.reconnect === false
     ? undefined
     : o.reconnect === true || o.reconnect === undefined
@@ -120,6 +134,17 @@ export function resolveOptions(o: MqttClientOptions): ResolvedOptions {
 }
 
 let lastValidTopic = "\u0000"; // never a valid topic name
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Whether `bytes` are well-formed UTF-8 (checked only for payloads marked as UTF-8). */
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Upper bound of the encoded size of a PUBLISH without properties (a UTF-16
@@ -183,7 +208,26 @@ export function buildPublish(
   const packet: PublishPacket = qos === 0
     ? { type: "publish", topic, payload, qos, retain, dup: false }
     : { type: "publish", topic, payload, qos, retain, dup: false, packetId: 0 };
-  if (options?.properties !== undefined) packet.properties = options.properties;
+  const props = options?.properties;
+  if (props !== undefined) {
+    if (props.topicAlias !== undefined) {
+      // The server's Topic Alias Maximum bounds aliases [MQTT-3.3.2-9]; this client sends none.
+      throw new TypeError(
+        "Cannot publish: the topicAlias property is not supported (the full topic name is sent)",
+      );
+    }
+    if (props.subscriptionIdentifiers !== undefined) {
+      throw new TypeError(
+        "Cannot publish: a client may not send subscriptionIdentifiers in a PUBLISH",
+      ); // [MQTT-3.3.4-6]
+    }
+    if (props.payloadFormatIndicator === true && !isUtf8(payload)) {
+      throw new TypeError(
+        "Cannot publish: payloadFormatIndicator says UTF-8 but the payload is not well-formed UTF-8",
+      );
+    }
+    packet.properties = props;
+  }
   if (options?.properties !== undefined || publishSizeBound(packet) > limit) {
     // Exact size (also validates properties, naming the bad field).
     const size = codec.encodedLength(qos ? { ...packet, packetId: 1 } : packet, {
@@ -207,9 +251,22 @@ export function checkSubscriptions(subscriptions: Subscription[]): Subscription[
     throw new TypeError("Cannot subscribe: at least one subscription is required");
   }
   return subscriptions.map((s) => {
-    if (typeof s?.topicFilter !== "string" || !isValidTopicFilter(s.topicFilter)) {
+    checkFilter("subscribe", s?.topicFilter);
+    if (s.noLocal === true && s.topicFilter.startsWith(SHARE)) {
       throw new TypeError(
-        `Cannot subscribe: "${String(s?.topicFilter)}" is not a valid topic filter`,
+        `Cannot subscribe to "${s.topicFilter}": No Local is not allowed on a shared subscription`,
+      ); // [MQTT-3.8.3-4]
+    }
+    for (const flag of ["noLocal", "retainAsPublished"] as const) {
+      if (s[flag] !== undefined && typeof s[flag] !== "boolean") {
+        throw new TypeError(`Cannot subscribe to "${s.topicFilter}": ${flag} must be a boolean`);
+      }
+    }
+    if (s.retainHandling !== undefined && ![0, 1, 2].includes(s.retainHandling)) {
+      throw new RangeError(
+        `Cannot subscribe to "${s.topicFilter}": retainHandling ${
+          String(s.retainHandling)
+        } is not 0, 1 or 2`,
       );
     }
     if (s.qos !== 0 && s.qos !== 1) {
@@ -235,10 +292,24 @@ export function checkTopicFilters(topicFilters: string[]): string[] {
   if (!Array.isArray(topicFilters) || topicFilters.length === 0) {
     throw new TypeError("Cannot unsubscribe: at least one topic filter is required");
   }
-  for (const f of topicFilters) {
-    if (typeof f !== "string" || !isValidTopicFilter(f)) {
-      throw new TypeError(`Cannot unsubscribe: "${String(f)}" is not a valid topic filter`);
-    }
-  }
+  for (const f of topicFilters) checkFilter("unsubscribe", f);
   return [...topicFilters];
+}
+
+const SHARE = "$share/";
+
+/** Checks a topic filter, including the form of a shared subscription. */
+function checkFilter(verb: "subscribe" | "unsubscribe", f: unknown): asserts f is string {
+  if (typeof f !== "string" || !isValidTopicFilter(f) || (f.startsWith(SHARE) && !isShare(f))) {
+    throw new TypeError(`Cannot ${verb}: "${String(f)}" is not a valid topic filter`);
+  }
+}
+
+/**
+ * `$share/{ShareName}/{filter}`: a ShareName of at least one character
+ * without "/", "+" or "#", then a topic filter [MQTT-4.8.2-1] [MQTT-4.8.2-2].
+ */
+function isShare(f: string): boolean {
+  const end = f.indexOf("/", SHARE.length);
+  return end > SHARE.length && end < f.length - 1 && !/[+#]/.test(f.slice(SHARE.length, end));
 }

@@ -77,18 +77,28 @@ export class ConnectionRefusedError extends Error {
 export class ConnectionClosedError extends Error {
   /** MQTT 5 DISCONNECT reason code, when the server sent one. */
   readonly reasonCode: number | undefined;
+  /**
+   * The server's Server Reference (MQTT 5 DISCONNECT 0x9C use another server,
+   * 0x9D server moved): where it asks the client to connect instead.
+   */
+  readonly serverReference: string | undefined;
 
   /**
    * Creates the error.
    *
    * @param message Message in std style, without trailing period.
    * @param reasonCode The server's DISCONNECT reason code, if any.
-   * @param options Standard error options (`cause`).
+   * @param options Standard error options (`cause`), and the server's Server Reference.
    */
-  constructor(message: string, reasonCode?: number, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    reasonCode?: number,
+    options?: ErrorOptions & { serverReference?: string },
+  ) {
     super(message, options);
     this.name = "ConnectionClosedError";
     this.reasonCode = reasonCode;
+    this.serverReference = options?.serverReference;
   }
 }
 
@@ -192,7 +202,10 @@ export class PayloadTooLargeError extends RangeError {
    * @param what What was refused, for the message.
    */
   constructor(size: number, limit: number, what = "PUBLISH") {
-    super(`Cannot send ${what}: the packet is ${size} bytes, the limit is ${limit} bytes`);
+    super(
+      `Cannot send ${what}: the packet is ${size} bytes, the limit is ${limit} bytes; ` +
+        "send less data per message (split it) or raise the server's limit",
+    );
     this.name = "PayloadTooLargeError";
     this.size = size;
     this.limit = limit;
@@ -258,25 +271,33 @@ export class MessageDroppedError extends Error {
 }
 
 /**
- * The server broke the MQTT protocol (an unexpected packet, an unknown
- * packet identifier where one is required). The connection is closed and
- * re-established.
+ * The server broke the MQTT protocol (a packet a server may not send, a
+ * second CONNACK, a Topic Alias the client did not allow, Session Present
+ * after a clean start). On MQTT 5 the client tells the server with a
+ * DISCONNECT carrying `reasonCode` (0x82 protocol error, 0x94 topic alias
+ * invalid), then closes the connection and reconnects.
  *
  * @example
  * ```ts
  * import { ProtocolViolationError } from "./errors.ts";
  * const e = new ProtocolViolationError("Unexpected CONNACK on an open connection");
- * console.log(e.name); // "ProtocolViolationError"
+ * console.log(e.name, e.reasonCode); // "ProtocolViolationError" 130
  * ```
  */
 export class ProtocolViolationError extends Error {
+  /** MQTT 5 reason code the client sends in its DISCONNECT (0x82 unless more specific). */
+  readonly reasonCode: number;
+
   /**
    * Creates the error.
    *
    * @param message Message in std style.
+   * @param reasonCode DISCONNECT reason code for the server (MQTT 5). @default {0x82}
+   * @param options Standard error options (`cause`).
    */
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, reasonCode = 0x82, options?: ErrorOptions) {
+    super(message, options);
     this.name = "ProtocolViolationError";
+    this.reasonCode = reasonCode;
   }
 }

@@ -28,12 +28,13 @@ export interface KeepaliveHooks {
  * {@linkcode markSent} / {@linkcode markReceived} (two assignments, no timer
  * churn per packet); one timer wakes at the next deadline.
  *
- * - A PINGREQ goes out when nothing was sent for `keepalive` seconds
- *   [MQTT-3.1.2-23], or nothing was received for `keepalive` seconds (so a
- *   client that only sends QoS 0 still notices a dead server).
- * - If nothing at all arrives within `keepalive / 2` after a PINGREQ, the
- *   connection is declared dead: at most 1.5 x keepalive after the last
- *   packet from the server.
+ * - A PINGREQ goes out when nothing was sent for 3/4 of the keepalive, so
+ *   that even a late timer keeps the gap between packets within the
+ *   keepalive [MQTT-3.1.2-20] (3.1.1: [MQTT-3.1.2-23]), or when nothing was
+ *   received for 3/4 of it (so a client that only sends QoS 0 still notices
+ *   a dead server).
+ * - If nothing at all arrives while a PINGREQ is unanswered, the connection
+ *   is declared dead 1.5 x keepalive after the last packet from the server.
  *
  * @example
  * ```ts
@@ -113,8 +114,8 @@ export class KeepaliveManager {
   #schedule(now: number): void {
     if (!this.#running || this.#intervalMs <= 0) return;
     const due = this.#pingSentAt >= 0
-      ? this.#pingSentAt + this.#intervalMs / 2
-      : Math.min(this.#lastSent, this.#lastReceived) + this.#intervalMs;
+      ? this.#lastReceived + this.#intervalMs * 1.5
+      : Math.min(this.#lastSent, this.#lastReceived) + this.#intervalMs * 0.75;
     this.#timer = this.#clock.setTimeout(() => this.#tick(), Math.max(0, due - now));
   }
 
@@ -124,12 +125,12 @@ export class KeepaliveManager {
     const now = this.#clock.now();
     const k = this.#intervalMs;
     if (this.#pingSentAt >= 0) {
-      if (now - this.#pingSentAt >= k / 2) {
+      if (now - this.#lastReceived >= k * 1.5) {
         this.#running = false;
         this.#hooks.onTimeout();
         return;
       }
-    } else if (now - this.#lastSent >= k || now - this.#lastReceived >= k) {
+    } else if (now - this.#lastSent >= k * 0.75 || now - this.#lastReceived >= k * 0.75) {
       this.#pingSentAt = now;
       this.#hooks.sendPing();
     }

@@ -33,6 +33,8 @@ export interface SubscriptionRequest {
   reject(error: Error): void;
   /** `true` for the client's own resubscription after a reconnect. */
   internal?: boolean;
+  /** `true` once its caller gave up: its acknowledgement is awaited only to free the identifier. */
+  abandoned?: boolean;
 }
 
 /**
@@ -115,11 +117,15 @@ export class SubscriptionRegistry {
   }
 
   /**
-   * Removes a caller's request wherever it is (its signal aborted).
+   * Removes a caller's request (its signal aborted). One already sent keeps
+   * its packet identifier in use until the server acknowledges it
+   * [MQTT-2.2.1-3], but is not settled, resent or reported.
    * @param request The request.
    */
   cancel(request: SubscriptionRequest): void {
-    for (const [id, r] of this.#pending) if (r === request) this.#pending.delete(id);
+    for (const [id, r] of this.#pending) {
+      if (r === request) this.#pending.set(id, { ...r, abandoned: true });
+    }
     this.#unsent = this.#unsent.filter((r) => r !== request);
   }
 
@@ -131,7 +137,9 @@ export class SubscriptionRegistry {
    * @returns The requests, in order.
    */
   takeForReconnect(): SubscriptionRequest[] {
-    const out = [...this.#pending.values(), ...this.#unsent].filter((r) => !r.internal);
+    const out = [...this.#pending.values(), ...this.#unsent].filter((r) =>
+      !r.internal && !r.abandoned
+    );
     this.#pending.clear();
     this.#unsent = [];
     return out;

@@ -6,6 +6,7 @@
  */
 
 import type { Packet, PublishPacket } from "../../codec/types.ts";
+import type { ProtocolViolationError } from "../errors.ts";
 import type { InflightTable } from "../inflight.ts";
 import type { Logger } from "../options.ts";
 import type { SubscriptionRegistry } from "../subscriptions.ts";
@@ -32,4 +33,9 @@ export interface HandlerContext {
   settled(): void;
   /** Ends the connection (and reconnects, unless stopped). */
   fail(error: Error, reasonCode?: number): void;
+  /**
+   * The server broke the protocol: reports `error`, sends DISCONNECT with
+   * `error.reasonCode` (MQTT 5), closes and reconnects [MQTT-4.13.1-1].
+   */
+  violation(error: ProtocolViolationError): void;
 }

@@ -9,6 +9,9 @@ import type { AckPacket } from "../../codec/types.ts";
 import { PublishError } from "../errors.ts";
 import type { HandlerContext } from "./_context.ts";
 
+/** MQTT 5 reason code 0x92 Packet Identifier not found. */
+const PACKET_ID_NOT_FOUND = 0x92;
+
 /**
  * Handles PUBACK, PUBREC, PUBREL and PUBCOMP.
  *
@@ -40,13 +43,23 @@ export function handleAck(ctx: HandlerContext, packet: AckPacket): void {
       return;
     }
     case "pubrel":
-      ctx.inboundQos2.delete(id);
-      ctx.send({ type: "pubcomp", packetId: id });
+      // Answer every PUBREL [MQTT-4.3.3-11]; on MQTT 5 say when the identifier is unknown.
+      if (ctx.inboundQos2.delete(id) || ctx.protocolVersion !== 5) {
+        ctx.send({ type: "pubcomp", packetId: id });
+      } else {
+        ctx.send({ type: "pubcomp", packetId: id, reasonCode: PACKET_ID_NOT_FOUND });
+      }
       return;
     case "pubrec":
+      // This client never publishes with QoS 2: on MQTT 5, release the server's
+      // state with "packet identifier not found".
+      ctx.logger.warn("Ignoring PUBREC for an unknown packet identifier", { packetId: id });
+      if (ctx.protocolVersion === 5) {
+        ctx.send({ type: "pubrel", packetId: id, reasonCode: PACKET_ID_NOT_FOUND });
+      }
+      return;
     case "pubcomp":
-      // This client never publishes with QoS 2.
-      ctx.logger.warn(`Ignoring unexpected ${packet.type.toUpperCase()}`, { packetId: id });
+      ctx.logger.warn("Ignoring PUBCOMP for an unknown packet identifier", { packetId: id });
       return;
   }
 }

@@ -1,6 +1,8 @@
 /**
- * DISCONNECT from the server (MQTT 5): the reason code reaches the caller
- * as a {@linkcode ConnectionClosedError}.
+ * DISCONNECT from the server (MQTT 5): the reason code (and a Server
+ * Reference, for 0x9C/0x9D) reaches the caller as a
+ * {@linkcode ConnectionClosedError}. The client sends nothing more on that
+ * connection and closes it.
  *
  * @module
  */
@@ -19,9 +21,12 @@ import type { HandlerContext } from "./_context.ts";
 export function handleDisconnect(ctx: HandlerContext, packet: DisconnectPacket): void {
   const code = packet.reasonCode ?? 0;
   const why = packet.properties?.reasonString;
+  const reference = packet.properties?.serverReference;
   const error = new ConnectionClosedError(
-    `Connection closed by the server (${describeReasonCode(code, 5)})` + (why ? `: ${why}` : ""),
+    `Connection closed by the server (${describeReasonCode(code, 5)})` + (why ? `: ${why}` : "") +
+      (reference ? ` (server reference: ${reference})` : ""),
     code,
+    reference === undefined ? undefined : { serverReference: reference },
   );
   ctx.fail(error, code);
 }

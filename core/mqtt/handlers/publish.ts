@@ -6,6 +6,7 @@
  */
 
 import type { PublishPacket } from "../../codec/types.ts";
+import { ProtocolViolationError } from "../errors.ts";
 import type { HandlerContext } from "./_context.ts";
 
 /**
@@ -15,6 +16,16 @@ import type { HandlerContext } from "./_context.ts";
  * @param packet The packet.
  */
 export function handlePublish(ctx: HandlerContext, packet: PublishPacket): void {
+  const alias = packet.properties?.topicAlias;
+  if (alias !== undefined) {
+    // The CONNECT carries no Topic Alias Maximum: 0, the server may send no alias [MQTT-3.1.2-26].
+    return ctx.violation(
+      new ProtocolViolationError(
+        `Cannot accept PUBLISH: the server used Topic Alias ${alias}, but this client accepts none`,
+        0x94,
+      ),
+    );
+  }
   const id = packet.packetId ?? 0;
   if (packet.qos === 0) {
     ctx.deliver(packet);

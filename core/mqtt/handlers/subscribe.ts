@@ -26,7 +26,16 @@ export function handleSubscriptionAck(
     });
     return;
   }
+  if (request.abandoned) return; // its caller gave up; the identifier is free again
   if (packet.type === "unsuback") {
+    const count = packet.reasonCodes?.length ?? request.topicFilters.length;
+    if (ctx.protocolVersion === 5 && count !== request.topicFilters.length) {
+      const error = new ProtocolViolationError(
+        `Cannot handle UNSUBACK: ${count} codes for ${request.topicFilters.length} topic filters`,
+      );
+      request.reject(error);
+      return ctx.violation(error);
+    }
     const failed = (packet.reasonCodes ?? []).find((c) => c >= 0x80);
     if (failed !== undefined) {
       ctx.logger.warn("The server refused an UNSUBSCRIBE", {
@@ -43,9 +52,8 @@ export function handleSubscriptionAck(
     const error = new ProtocolViolationError(
       `Cannot handle SUBACK: ${codes.length} codes for ${filters.length} topic filters`,
     );
-    if (request.internal) ctx.reportError(error);
-    else request.reject(error);
-    ctx.fail(error);
+    if (!request.internal) request.reject(error);
+    ctx.violation(error);
     return;
   }
   const failed = filters.filter((_, i) => codes[i]! >= 0x80);
