@@ -8,6 +8,7 @@
 import { ReasonCode } from "../core/codec/mod.ts";
 import { parseJson, quote } from "./_json.ts";
 import { RpcManager } from "./rpc.ts";
+import { DeviceRateLimits } from "./rate_limits.ts";
 import type { Session, SessionState } from "./session.ts";
 import { type DeviceRecord, Store } from "./store.ts";
 import { type TypedValue, typeObject, writeObject } from "./typing.ts";
@@ -52,6 +53,7 @@ export interface ResolvedOptions {
   provisionSessionTimeout: number;
   inactivityTimeout: number;
   rateLimits: RateLimits;
+  enforceRateLimits: boolean;
   maxInflightMessages: number;
 }
 
@@ -84,12 +86,24 @@ export class Core {
   readonly #history: EmulatorEvent[] = [];
   readonly #timers = new Map<Timer, Session | undefined>();
   readonly clientRpcHandlers = new Map<string | undefined, ClientRpcHandler>();
+  readonly #rateLimits = new WeakMap<DeviceRecord, DeviceRateLimits>();
   #seq = 0;
   closed = false;
 
   constructor(options: ResolvedOptions) {
     this.options = options;
     this.rpc = new RpcManager(this);
+  }
+
+  /** The device's rate limits (shared by its sessions, as ThingsBoard keys them by device), or `undefined` when not enforced. */
+  rateLimitsOf(record: DeviceRecord): DeviceRateLimits | undefined {
+    if (!this.options.enforceRateLimits) return undefined;
+    let limits = this.#rateLimits.get(record);
+    if (limits === undefined) {
+      limits = new DeviceRateLimits(this.options.rateLimits);
+      this.#rateLimits.set(record, limits);
+    }
+    return limits;
   }
 
   /** Sequence number of the latest event. */

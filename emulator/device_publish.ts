@@ -14,7 +14,7 @@ import type { Session } from "./session.ts";
 import { storeTelemetry, toEntry } from "./store.ts";
 import { FAMILY_TOPICS, parseJavaInt, routeTopic, type TopicFamily } from "./topics.ts";
 import { parseAttributes, parseTelemetry } from "./typing.ts";
-import type { KvEntry } from "./types.ts";
+import type { KvEntry, RateLimits } from "./types.ts";
 
 const utf8 = new TextDecoder();
 
@@ -57,6 +57,15 @@ export function handleDevicePublish(s: Session, p: PublishPacket): void {
       case "gateway":
         // Without a gateway session ThingsBoard logs an error and sends no PUBACK.
         return s.gateway?.handle(p);
+      case "telemetry":
+      case "attributes":
+        break; // counted against the telemetry limits once their data points are known
+      case "unknown":
+        break; // never reaches the device service
+      default:
+        if (overLimit(s, p, core.rateLimitsOf(record)?.message())) return;
+    }
+    switch (route.kind) {
       case "unknown":
         core.emit({
           type: "publishRejected",
@@ -67,6 +76,9 @@ export function handleDevicePublish(s: Session, p: PublishPacket): void {
         return s.ack(packetId, ReasonCode.TopicNameInvalid);
       case "telemetry": {
         const groups = parseTelemetry(json(p, route.family), Date.now());
+        let points = 0;
+        for (const g of groups) points += g.values.size;
+        if (overLimit(s, p, core.rateLimitsOf(record)?.telemetry(points))) return;
         const values: Record<string, KvEntry[]> = {};
         for (const g of groups) {
           storeTelemetry(record, g.ts, g.values);
@@ -77,6 +89,7 @@ export function handleDevicePublish(s: Session, p: PublishPacket): void {
       }
       case "attributes": {
         const attrs = parseAttributes(json(p, route.family));
+        if (overLimit(s, p, core.rateLimitsOf(record)?.telemetry(attrs.size))) return;
         const ts = Date.now();
         const values: Record<string, KvEntry> = {};
         for (const [k, v] of attrs) {
@@ -154,6 +167,14 @@ export function handleDevicePublish(s: Session, p: PublishPacket): void {
     if (e instanceof JsonSyntaxError) return s.invalidPayload(p, e.message);
     throw e;
   }
+}
+
+/** Drops a message over a rate limit and closes the session, like `DTS.checkLimits`. */
+function overLimit(s: Session, p: PublishPacket, limit: keyof RateLimits | undefined): boolean {
+  if (limit === undefined) return false;
+  s.core.emit({ type: "rateLimited", topic: p.topic, limit }, s);
+  s.close("rateLimited", ReasonCode.ImplementationSpecificError);
+  return true;
 }
 
 function stringField(node: JNode, name: string): string {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { parseRateLimit } from "./rate_limits.ts";
 import { MAX_REMAINING_LENGTH, ReasonCode } from "../core/codec/mod.ts";
 import { Core, type ResolvedOptions } from "./core.ts";
 import { assignPackage, toPackage, unassignPackage } from "./ota.ts";
@@ -42,6 +43,12 @@ function nonNegativeInt(name: string, value: number | undefined, fallback: numbe
 
 function resolve(options: EmulatorOptions): ResolvedOptions {
   const rate = options.rateLimits ?? {};
+  const rateLimits = {
+    messages: rate.messages ?? null,
+    telemetryMessages: rate.telemetryMessages ?? null,
+    telemetryDataPoints: rate.telemetryDataPoints ?? null,
+  };
+  for (const [name, spec] of Object.entries(rateLimits)) parseRateLimit(name, spec);
   return {
     host: options.host ?? "127.0.0.1",
     port: nonNegativeInt("port", options.port, 0),
@@ -60,11 +67,8 @@ function resolve(options: EmulatorOptions): ResolvedOptions {
       60_000,
     ),
     inactivityTimeout: nonNegativeInt("inactivityTimeout", options.inactivityTimeout, 600_000),
-    rateLimits: {
-      messages: rate.messages ?? null,
-      telemetryMessages: rate.telemetryMessages ?? null,
-      telemetryDataPoints: rate.telemetryDataPoints ?? null,
-    },
+    rateLimits,
+    enforceRateLimits: options.enforceRateLimits ?? true,
     maxInflightMessages: nonNegativeInt("maxInflightMessages", options.maxInflightMessages, 100),
   };
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { KvEntry, OtaType } from "./types.ts";
+import type { KvEntry, OtaType, RateLimits } from "./types.ts";
 
 /**
  * Where the emulator reports what happens: one call per event.
@@ -89,6 +89,7 @@ export type EmulatorEvent =
     chunkSize: number;
   }
   | EventBase & { type: "publishRejected"; topic: string; reasonCode: number; message: string }
+  | EventBase & { type: "rateLimited"; topic: string; limit: keyof RateLimits }
   | EventBase & { type: "protocolError"; message: string };
 
 /**
@@ -121,6 +122,8 @@ export type DisconnectReason =
   | "slowClient"
   /** The server failed to handle a packet (v5 DISCONNECT 0x83 or 0x8B). */
   | "serverError"
+  /** A message went over the device's rate limits (v5 DISCONNECT 0x83). */
+  | "rateLimited"
   /** Closed by {@linkcode Emulator.disconnect}, the provisioning timeout or {@linkcode Emulator.close}. */
   | "server";
 

@@ -17,7 +17,7 @@
 
 import { parseArgs } from "node:util";
 import { startEmulator } from "./emulator.ts";
-import type { DeviceSpec, EmulatorEvent, ProvisionProfileSpec } from "./types.ts";
+import type { DeviceSpec, Emulator, EmulatorEvent, ProvisionProfileSpec } from "./types.ts";
 
 const USAGE = `Usage: deno run --allow-net emulator/main.ts [options]
 
@@ -26,6 +26,9 @@ Options:
   --host <addr>       address to listen on (default 127.0.0.1)
   --devices <file>    JSON file with devices (and provision profiles); needs --allow-read
   --mqtt311-only      refuse MQTT 5 connections like older ThingsBoard versions
+  --messages-limit <cap:sec,...>     rate limit on messages other than telemetry/attributes
+  --telemetry-limit <cap:sec,...>    rate limit on telemetry and attribute messages
+  --datapoints-limit <cap:sec,...>   rate limit on telemetry and attribute data points
   --quiet             print devices only, no event lines
   -h, --help          show this help`;
 
@@ -73,6 +76,8 @@ export function formatEvent(e: EmulatorEvent): string | undefined {
       return `${who} rejected publish to ${e.topic} (${e.message})`;
     case "protocolError":
       return `${who} protocol error: ${e.message}`;
+    case "rateLimited":
+      return `${who} over the ${e.limit} rate limit on ${e.topic}`;
     default:
       return undefined;
   }
@@ -102,6 +107,9 @@ async function main(args: string[]): Promise<number> {
       host: { type: "string", default: "127.0.0.1" },
       devices: { type: "string" },
       "mqtt311-only": { type: "boolean", default: false },
+      "messages-limit": { type: "string" },
+      "telemetry-limit": { type: "string" },
+      "datapoints-limit": { type: "string" },
       quiet: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -117,19 +125,31 @@ async function main(args: string[]): Promise<number> {
   }
   const file = values.devices ? await readDevicesFile(values.devices) : undefined;
   const devices = file?.devices.length ? file.devices : [{ name: "demo-device" }];
-  const tb = await startEmulator({
-    port,
-    host: values.host,
-    mqtt311Only: values["mqtt311-only"],
-    devices,
-    profiles: file?.profiles ?? [],
-    ...(values.quiet ? {} : {
-      onEvent: (e: EmulatorEvent) => {
-        const line = formatEvent(e);
-        if (line) console.log(`${new Date(e.time).toISOString()} ${line}`);
+  let tb: Emulator;
+  try {
+    tb = await startEmulator({
+      port,
+      host: values.host,
+      mqtt311Only: values["mqtt311-only"],
+      rateLimits: {
+        messages: values["messages-limit"] ?? null,
+        telemetryMessages: values["telemetry-limit"] ?? null,
+        telemetryDataPoints: values["datapoints-limit"] ?? null,
       },
-    }),
-  });
+      devices,
+      profiles: file?.profiles ?? [],
+      ...(values.quiet ? {} : {
+        onEvent: (e: EmulatorEvent) => {
+          const line = formatEvent(e);
+          if (line) console.log(`${new Date(e.time).toISOString()} ${line}`);
+        },
+      }),
+    });
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    console.error(`${e.message}\n\n${USAGE}`);
+    return 2;
+  }
   console.log(`ThingsBoard emulator listening on mqtt://${tb.host}:${tb.port}`);
   for (const d of tb.devices) {
     const c = d.credentials;

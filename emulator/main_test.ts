@@ -26,5 +26,15 @@ Deno.test("formatEvent() prints one concise line per device event", () => {
     }),
     "#3 connection refused (code 134, client x)",
   );
+  assert.equal(
+    formatEvent({
+      ...base,
+      type: "rateLimited",
+      device: "d1",
+      topic: "v1/devices/me/telemetry",
+      limit: "telemetryMessages",
+    }),
+    "d1 over the telemetryMessages rate limit on v1/devices/me/telemetry",
+  );
   assert.equal(formatEvent({ ...base, type: "listening", port: 1 }), undefined);
 });

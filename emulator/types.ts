@@ -222,7 +222,8 @@ export interface OtaPackageSpec {
 export type DeviceRef = string | Device;
 
 /**
- * Rate limits reported by `getSessionLimits`: `"capacity:seconds,..."` strings, `null` = none.
+ * Rate limits reported by `getSessionLimits` and enforced: `"capacity:seconds,..."` strings
+ * (every pair must hold), `null` = none.
  *
  * @example
  * ```ts
@@ -270,8 +271,17 @@ export interface EmulatorOptions {
    * @default {600000}
    */
   inactivityTimeout?: number;
-  /** Rate limits reported by `getSessionLimits` (not enforced). @default {all null} */
+  /**
+   * Rate limits reported by `getSessionLimits` and enforced per device like ThingsBoard: a
+   * telemetry or attribute message takes one `telemetryMessages` token and one
+   * `telemetryDataPoints` token per value, any other device message one `messages` token
+   * (gateway traffic is not limited). A message over a limit is dropped and the session closed
+   * (v5 DISCONNECT 0x83).
+   * @default {all null}
+   */
   rateLimits?: Partial<RateLimits>;
+  /** Enforce `rateLimits` (`false`: only report them). @default {true} */
+  enforceRateLimits?: boolean;
   /** `maxInflightMessages` reported by `getSessionLimits`. @default {100} */
   maxInflightMessages?: number;
   /** Devices to create at start. */
