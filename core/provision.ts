@@ -241,9 +241,12 @@ export function parseProvisionResponse(json: JsonValue): ProvisionedCredentials 
 }
 
 /**
- * Provisions a device: connects with client id `provision` (no credentials),
- * subscribes to `/provision/response`, publishes the request to
- * `/provision/request`, waits for the answer and disconnects.
+ * Provisions a device: connects with user name `provision` (no password),
+ * which ThingsBoard takes for a provision-only session, and a client id of
+ * its own (so that provisioning devices behind one broker or proxy do not
+ * take over each other's sessions), subscribes to `/provision/response`,
+ * publishes the request to `/provision/request`, waits for the answer and
+ * disconnects.
  *
  * @param host ThingsBoard's MQTT host.
  * @param port Its port (1883, or 8883 for TLS).
@@ -287,7 +290,8 @@ export async function provision(
   const mqttOptions: MqttClientOptions = {
     host,
     port,
-    clientId: "provision",
+    username: "provision",
+    clientId: `provision-${crypto.randomUUID().slice(0, 8)}`,
     reconnect: false,
     codec,
     protocolVersion: options.protocolVersion ?? 5,
@@ -297,6 +301,10 @@ export async function provision(
   if (options.transport) mqttOptions.transport = options.transport;
   const client = new MqttClient(mqttOptions);
   const { promise: answer, resolve, reject } = Promise.withResolvers<Uint8Array>();
+  answer.catch(() => {}); // awaited below; a failure may come first
+  // Rejects with the failure (closed, aborted) while an earlier step waits.
+  const failed = answer.then(() => new Promise<never>(() => {}));
+  failed.catch(() => {});
   const onMessage = (event: Event) => {
     const packet = (event as CustomEvent<PublishPacket>).detail;
     if (packet.topic === Topics.provisionResponse) resolve(packet.payload);
@@ -318,9 +326,10 @@ export async function provision(
     client.addEventListener("message", onMessage);
     await client.connect({ signal, timeout });
     client.addEventListener("disconnect", onDisconnect);
-    const [granted] = await client.subscribe([{ topicFilter: Topics.provisionResponse, qos: 1 }], {
-      signal,
-    });
+    const [granted] = await Promise.race([
+      client.subscribe([{ topicFilter: Topics.provisionResponse, qos: 1 }], { signal }),
+      failed,
+    ]);
     if (granted === undefined || granted >= 0x80) {
       throw new ProvisionError(
         "FAILURE",
@@ -348,7 +357,6 @@ export async function provision(
     signal.removeEventListener("abort", onSignal);
     client.removeEventListener("message", onMessage);
     client.removeEventListener("disconnect", onDisconnect);
-    answer.catch(() => {});
     await client.disconnect({ timeout: 1000 }).catch(() => {});
   }
 }

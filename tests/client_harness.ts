@@ -54,13 +54,16 @@ export function recordingLogger(): { logger: Logger; entries: LogEntry[] } {
  * Registers one test per protocol level and engine.
  *
  * @param name Test name (`symbol() behaviour`).
- * @param fn The test body.
+ * @param fn The test body; gets the variant and the test context (for steps).
  */
-export function matrix(name: string, fn: (variant: Variant) => Promise<void>): void {
+export function matrix(
+  name: string,
+  fn: (variant: Variant, t: Deno.TestContext) => Promise<void>,
+): void {
   for (const engine of ENGINES) {
     for (const protocolVersion of VERSIONS) {
-      Deno.test(`${name} [MQTT ${protocolVersion === 5 ? "5" : "3.1.1"}, ${engine}]`, () =>
-        fn({ engine, protocolVersion }));
+      Deno.test(`${name} [MQTT ${protocolVersion === 5 ? "5" : "3.1.1"}, ${engine}]`, (t) =>
+        fn({ engine, protocolVersion }, t));
     }
   }
 }

@@ -3,6 +3,8 @@ import { startEmulator } from "../emulator/mod.ts";
 import { TBDeviceMqttClient } from "../core/client/client.ts";
 import { ProvisionError } from "../core/client/errors.ts";
 import { matrix } from "./client_harness.ts";
+import { ConnectionClosedError } from "../core/mqtt/mod.ts";
+import { tsCodec } from "../core/codec/mod.ts";
 
 const profiles = [
   {
@@ -34,7 +36,8 @@ matrix(
     assert.equal(creds.credentialsType, "ACCESS_TOKEN");
     assert.ok(creds.credentialsType === "ACCESS_TOKEN" && creds.accessToken.length > 0);
     const session = await sessionSeen;
-    assert.equal(session.clientId, "provision");
+    // A provision-only session from the user name "provision", with a client id of its own.
+    assert.match(session.clientId, /^provision-[0-9a-f]{8}$/);
     assert.equal(session.protocolVersion, v.protocolVersion);
     assert.equal(tb.getDevice("new-1")?.accessToken, creds.accessToken);
     const closed = await tb.waitFor("disconnect", (e) => e.session === session.session, {
@@ -181,3 +184,59 @@ Deno.test("TBDeviceMqttClient.provision() honours timeout and abort", async () =
   await accepting;
   for (const c of conns) c.close();
 });
+
+Deno.test(
+  "TBDeviceMqttClient.provision() fails at once when the server closes the connection before answering",
+  async (t) => {
+    for (const closeOn of ["subscribe", "publish"] as const) {
+      await t.step(`closed on ${closeOn}`, async () => {
+        const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+        const serving = (async () => {
+          const conn = await listener.accept();
+          const decoder = tsCodec.createDecoder();
+          const buf = new Uint8Array(4096);
+          try {
+            for (;;) {
+              const n = await conn.read(buf);
+              if (n === null) break;
+              for (const p of decoder.push(buf.slice(0, n))) {
+                if (p.type === closeOn) throw new Error("close");
+                if (p.type === "connect") {
+                  await conn.write(tsCodec.encode({
+                    type: "connack",
+                    sessionPresent: false,
+                    reasonCode: 0,
+                  }, { protocolVersion: 4 }));
+                } else if (p.type === "subscribe") {
+                  await conn.write(tsCodec.encode({
+                    type: "suback",
+                    packetId: p.packetId,
+                    reasonCodes: [1],
+                  }, { protocolVersion: 4 }));
+                }
+              }
+            }
+          } catch {
+            // close the connection
+          } finally {
+            conn.close();
+            listener.close();
+          }
+        })();
+        const request = TBDeviceMqttClient.getProvisionRequest("K", "S");
+        const port = (listener.addr as Deno.NetAddr).port;
+        await assert.rejects(
+          TBDeviceMqttClient.provision("127.0.0.1", port, request, {
+            protocolVersion: 4,
+            engine: "ts",
+            timeout: 5000,
+          }),
+          (e: unknown) =>
+            e instanceof ConnectionClosedError &&
+            /the server closed the connection before answering/.test(e.message),
+        );
+        await serving;
+      });
+    }
+  },
+);

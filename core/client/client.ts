@@ -115,10 +115,12 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
 
   /**
    * Connects, subscribes to attribute updates, attribute responses,
-   * server-side RPC and RPC responses, and asks for the session limits in the
-   * background. A refused subscription is reported through the `error`
-   * event and does not fail the connection. After this the client reconnects
-   * by itself until {@linkcode TBDeviceMqttClient.disconnect}.
+   * server-side RPC and RPC responses (QoS 1), and asks for the session
+   * limits in the background (a `getSessionLimits` RPC; the option
+   * `sessionLimits: false` turns it off). A refused subscription is
+   * reported through the `error` event and does not fail the connection.
+   * After this the client reconnects by itself until
+   * {@linkcode TBDeviceMqttClient.disconnect}.
    *
    * @param options Timeout (ms) and abort signal.
    * @returns The CONNACK.
@@ -270,6 +272,8 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
    * @returns Both scopes; a scope with nothing found is `{}`.
    * @throws {InvalidAttributeKeyError} before sending, for an empty key or one with a comma.
    * @throws {DOMException} `TimeoutError` (ThingsBoard sends nothing on a server error).
+   * @throws {RangeError} before sending, for a timeout that is not a positive number
+   * (`Infinity` waits for ever).
    *
    * @example
    * ```ts ignore
@@ -423,6 +427,8 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
    * @returns The reply (its text when it is not JSON).
    * @throws {RpcError} when ThingsBoard answers `{"error":"…"}` (e.g. its own 60 s timeout).
    * @throws {DOMException} `TimeoutError` or `AbortError`.
+   * @throws {RangeError} before sending, for a timeout that is not a positive number
+   * (`Infinity` waits for ever).
    * @throws {InvalidPayloadError} before sending.
    *
    * @example

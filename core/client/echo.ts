@@ -3,9 +3,18 @@
  * plain MQTT broker in front of (or instead of) it does: the device
  * publishes client attributes on the topic it subscribes to for shared
  * attribute pushes, and client-side RPC on the prefix of server-side RPC.
- * MQTT 5 subscriptions use No Local; on 3.1.1 this filter drops an inbound
- * message that repeats, byte for byte and on the same topic, one we
- * published in the last seconds.
+ * MQTT 5 subscriptions use No Local, so the filter only matters on 3.1.1:
+ * it drops an inbound message that repeats, byte for byte and on the same
+ * topic, one we published in the last seconds. A message published while
+ * offline waits in the queue (and one in flight when the connection drops
+ * is sent again): its window starts when the next connection is made
+ * ({@linkcode EchoFilter.connected}).
+ *
+ * ThingsBoard itself never echoes, and a remembered message could then
+ * shadow a genuine one with the same bytes (a reply to our RPC call equal
+ * to our reply to a server RPC with the same id). So once a message's window
+ * passes without its echo on a connection that has shown none, the filter
+ * concludes the server does not echo and stays off until the next connection.
  *
  * @module
  */
@@ -13,7 +22,8 @@
 interface Sent {
   topic: string;
   payload: Uint8Array;
-  at: number;
+  /** When its window started; `undefined` while it waits for a connection. */
+  at: number | undefined;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -28,18 +38,25 @@ export class EchoFilter {
   #now: () => number;
   #windowMs: number;
   #max: number;
+  /** What the current connection showed: an echo, no echo in a whole window, or nothing yet. */
+  #server: "echoes" | "silent" | "unknown" = "unknown";
 
   /**
    * Creates an empty filter.
    *
    * @param now Monotonic milliseconds.
    * @param windowMs How long a published message may come back.
-   * @param max Most messages remembered.
+   * @param max Most messages remembered (the oldest is forgotten first).
    */
-  constructor(now: () => number, windowMs = 10_000, max = 64) {
+  constructor(now: () => number, windowMs = 10_000, max = 1024) {
     this.#now = now;
     this.#windowMs = windowMs;
     this.#max = max;
+  }
+
+  /** Number of messages remembered. */
+  get size(): number {
+    return this.#sent.length;
   }
 
   /**
@@ -47,11 +64,39 @@ export class EchoFilter {
    *
    * @param topic Its topic.
    * @param payload Its payload (not mutated afterwards).
+   * @param offline `true` when it waits for a connection: its window starts
+   * at the next {@linkcode EchoFilter.connected}.
    */
-  record(topic: string, payload: Uint8Array): void {
+  record(topic: string, payload: Uint8Array, offline = false): void {
     this.#prune();
+    if (this.#server === "silent" && !offline) return;
     if (this.#sent.length >= this.#max) this.#sent.shift();
-    this.#sent.push({ topic, payload, at: this.#now() });
+    this.#sent.push({ topic, payload, at: offline ? undefined : this.#now() });
+  }
+
+  /**
+   * The connection was lost: what was sent and not echoed yet may be sent
+   * again (QoS 1 with DUP) after the reconnect, so every window waits for it.
+   */
+  disconnected(): void {
+    for (const s of this.#sent) s.at = undefined;
+  }
+
+  /**
+   * A connection was made: with `echoes`, the window of every message
+   * waiting for a connection starts now; without (MQTT 5, No Local),
+   * everything is forgotten.
+   *
+   * @param echoes Whether the new connection can echo our messages.
+   */
+  connected(echoes: boolean): void {
+    if (!echoes) {
+      this.#sent = [];
+      return;
+    }
+    this.#server = "unknown";
+    const now = this.#now();
+    for (const s of this.#sent) s.at ??= now;
   }
 
   /**
@@ -67,11 +112,21 @@ export class EchoFilter {
     const i = this.#sent.findIndex((s) => s.topic === topic && sameBytes(s.payload, payload));
     if (i === -1) return false;
     this.#sent.splice(i, 1);
+    this.#server = "echoes";
     return true;
   }
 
   #prune(): void {
+    if (this.#sent.length === 0) return;
     const oldest = this.#now() - this.#windowMs;
-    while (this.#sent.length > 0 && this.#sent[0]!.at < oldest) this.#sent.shift();
+    const expired = (s: Sent) => s.at !== undefined && s.at < oldest;
+    if (!this.#sent.some(expired)) return;
+    if (this.#server === "unknown") {
+      // A whole window without the echo: this server does not echo.
+      this.#server = "silent";
+      this.#sent = this.#sent.filter((s) => s.at === undefined);
+    } else {
+      this.#sent = this.#sent.filter((s) => !expired(s));
+    }
   }
 }

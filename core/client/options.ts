@@ -88,7 +88,18 @@ export interface TBDeviceMqttClientOptions {
   pollQueueSize?: number;
   /** Default timeout of attribute requests and client-side RPC, ms. @default {30000} */
   requestTimeout?: number;
-  /** Ask ThingsBoard for its session limits (`getSessionLimits`) after every connect. @default {true} */
+  /**
+   * Ask ThingsBoard for its session limits after every connect: a client-side
+   * RPC `{"method":"getSessionLimits","params":{}}` on
+   * `v1/devices/me/rpc/request/{id}`, which ThingsBoard's transport answers
+   * itself (maximum payload size, rate limits). It runs in the background:
+   * nothing waits for it, its id comes from the same counter as your RPC
+   * calls (so your first call gets the next id), and a server that does not
+   * answer (a plain MQTT broker) only costs an info log line after 10 s.
+   * Set `false` to send nothing of the kind (e.g. behind a broker whose
+   * other clients would see the call).
+   * @default {true}
+   */
   sessionLimits?: boolean;
   /**
    * Pace publishing by the rate limits ThingsBoard reports in its session

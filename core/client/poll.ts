@@ -89,7 +89,8 @@ export class Inbox {
       const wake = () => resolve();
       const onAbort = () => reject(signal?.reason);
       let timer: unknown;
-      if (Number.isFinite(timeout)) timer = this.#timers.setTimeout(wake, Math.max(0, timeout));
+      // Timers fire at once beyond 2^31-1 ms: anything that long waits for ever.
+      if (timeout <= 2_147_483_647) timer = this.#timers.setTimeout(wake, Math.max(0, timeout));
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#waiters.add(wake);
       try {

@@ -9,6 +9,26 @@
 import { abortError, timeoutError } from "../mqtt/_dom_errors.ts";
 import { MAX_REQUEST_ID } from "./topics.ts";
 
+/** Longest delay `setTimeout` honours, ms. */
+const MAX_TIMER = 2_147_483_647;
+
+/**
+ * Checks a request timeout given by the user.
+ *
+ * @param timeout Milliseconds (`Infinity` for none).
+ * @param what Start of the error message, e.g. `Cannot request attributes`.
+ * @returns The timeout.
+ * @throws {RangeError} unless it is a positive number.
+ */
+export function checkTimeout(timeout: unknown, what: string): number {
+  if (typeof timeout !== "number" || !(timeout > 0)) {
+    throw new RangeError(
+      `${what}: timeout must be a positive number of milliseconds, got ${String(timeout)}`,
+    );
+  }
+  return timeout;
+}
+
 /**
  * The timer functions the table uses; injected by tests.
  *
@@ -36,7 +56,7 @@ export const defaultTimers: Timers = {
 
 /** How one request waits. */
 export interface WaitOptions {
-  /** Milliseconds until the request fails with a `TimeoutError`. */
+  /** Milliseconds until the request fails with a `TimeoutError`; `Infinity` waits for ever. */
   timeout: number;
   /** Aborts the wait. */
   signal?: AbortSignal | undefined;
@@ -113,7 +133,8 @@ export class RequestTable<T> {
       reject,
       signal,
       onAbort: undefined,
-      timer: this.#timers.setTimeout(() => {
+      // Timers fire at once beyond 2^31-1 ms: anything that long waits for ever.
+      timer: options.timeout > MAX_TIMER ? undefined : this.#timers.setTimeout(() => {
         this.reject(id, timeoutError(`${options.what}: no response within ${options.timeout} ms`));
       }, options.timeout),
     };
@@ -174,7 +195,7 @@ export class RequestTable<T> {
     const entry = this.#pending.get(id);
     if (!entry) return undefined;
     this.#pending.delete(id);
-    this.#timers.clearTimeout(entry.timer);
+    if (entry.timer !== undefined) this.#timers.clearTimeout(entry.timer);
     if (entry.onAbort) entry.signal?.removeEventListener("abort", entry.onAbort);
     return entry;
   }

@@ -28,11 +28,14 @@ import {
   resolveOptions,
   type TBDeviceMqttClientOptions,
 } from "./options.ts";
-import { defaultTimers, type RequestTable } from "./requests.ts";
+import { checkTimeout, defaultTimers, type RequestTable } from "./requests.ts";
 import { RateLimiter } from "./ratelimit.ts";
 import { Router } from "./router.ts";
 import { rpcResult } from "./rpc.ts";
 import { DEVICE_SUBSCRIPTIONS, Topics } from "./topics.ts";
+
+/** Longest wait for the answer to the background `getSessionLimits`, ms. */
+const LIMITS_TIMEOUT = 10_000;
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -72,6 +75,7 @@ export class Session {
   #now: () => number;
   #limiter: RateLimiter | undefined;
   #sleeps = new Set<{ timer: unknown; fail(error: Error): void }>();
+  #limitsFetch: AbortController | undefined;
 
   /**
    * Creates the session (nothing is connected yet).
@@ -110,14 +114,21 @@ export class Session {
       }
       this.router.route(packet);
     });
+    this.mqtt.addEventListener("disconnect", () => this.#echo.disconnected());
     for (const type of ["disconnect", "reconnecting", "error"] as const) {
       this.mqtt.addEventListener(type, (e) => emit(type, e.detail));
     }
     this.mqtt.addEventListener("connect", (e) => {
+      this.#echo.connected(this.mqtt.protocolVersion === 4);
       emit("connect", e.detail);
       // After a reconnect the MQTT client has already re-sent the subscriptions.
       if (!this.#connecting) this.#fetchLimits();
     });
+  }
+
+  /** Messages remembered to recognize their 3.1.1 echo (none on MQTT 5). */
+  get echoBacklog(): number {
+    return this.#echo.size;
   }
 
   /**
@@ -187,13 +198,28 @@ export class Session {
     }
   }
 
+  /**
+   * Asks for the session limits in the background: at most one request at a
+   * time (a reconnect replaces the previous one), never failing anything
+   * but itself, and only logged (a plain broker never answers).
+   */
   #fetchLimits(): void {
     if (!this.options.sessionLimits) return;
-    this.getSessionLimits({}).catch((error: Error) => {
+    this.#limitsFetch?.abort();
+    const controller = new AbortController();
+    this.#limitsFetch = controller;
+    const timeout = Math.min(this.options.requestTimeout, LIMITS_TIMEOUT);
+    this.getSessionLimits({ timeout, signal: controller.signal }).catch((error: Error) => {
+      if (controller.signal.aborted || error instanceof ConnectionClosedError) {
+        this.logger.debug("Stopped waiting for session limits", { error: error.message });
+        return;
+      }
       this.logger.info("No session limits from the server; keeping the defaults", {
         error: error.message,
         maxPayloadSize: this.maxPayloadSize,
       });
+    }).finally(() => {
+      if (this.#limitsFetch === controller) this.#limitsFetch = undefined;
     });
   }
 
@@ -281,11 +307,15 @@ export class Session {
       this.logger.debug("Pacing by ThingsBoard's rate limits", { topic, wait });
       await this.#sleep(wait, signal);
     }
+    // Only a 3.1.1 connection echoes (MQTT 5 subscriptions use No Local); offline, the level
+    // of the connection that will send the message is not known yet.
+    const offline = !this.mqtt.connected;
     if (
-      topic === Topics.attributes || topic.startsWith(Topics.rpcRequest) ||
-      topic.startsWith(Topics.rpcResponse)
+      (offline || this.mqtt.protocolVersion === 4) &&
+      (topic === Topics.attributes || topic.startsWith(Topics.rpcRequest) ||
+        topic.startsWith(Topics.rpcResponse))
     ) {
-      this.#echo.record(topic, payload);
+      this.#echo.record(topic, payload, offline);
     }
     await this.mqtt.publish(topic, payload, signal ? { qos, signal } : { qos });
   }
@@ -351,10 +381,11 @@ export class Session {
     payload: Uint8Array,
     options: WaitSpec,
   ): Promise<T> {
+    const timeout = checkTimeout(options.timeout ?? this.options.requestTimeout, what);
     options.signal?.throwIfAborted();
     const id = table.allocate();
     const response = table.wait(id, {
-      timeout: options.timeout ?? this.options.requestTimeout,
+      timeout,
       signal: options.signal,
       what: `${what} (request ${id})`,
     });

@@ -1,0 +1,186 @@
+/**
+ * The 3.1.1 echo filter of the device client, driven through a scripted
+ * transport and a fake clock (no sockets, no sleeps).
+ */
+
+import assert from "node:assert/strict";
+import { type Packet, type PublishPacket, tsCodec } from "../core/codec/mod.ts";
+import { Session } from "../core/client/session.ts";
+import { EchoFilter } from "../core/client/echo.ts";
+import { TBDeviceMqttClient } from "../core/client/client.ts";
+import type { AttributeUpdate } from "../core/client/attributes.ts";
+import type { TBDeviceMqttClientOptions } from "../core/client/options.ts";
+import { FakeClock, FakeNetwork, type FakeTransport, settle } from "./_fake_transport.ts";
+
+const encoder = new TextEncoder();
+
+/** Answers what the client writes on `t` like a broker: CONNACK, SUBACK, PUBACK. */
+class ScriptedBroker {
+  readonly published: PublishPacket[] = [];
+  #decoder = tsCodec.createDecoder();
+  #version: 4 | 5 = 4;
+
+  constructor(readonly t: FakeTransport) {}
+
+  /** Handles everything written so far. */
+  async pump(): Promise<void> {
+    await settle();
+    const bytes = this.t.unchecked;
+    if (bytes.length === 0) return;
+    await this.t.expect(bytes);
+    for (const p of this.#decoder.push(bytes)) {
+      if (p.type === "connect") {
+        this.#version = p.protocolVersion === 5 ? 5 : 4;
+        this.send({ type: "connack", sessionPresent: false, reasonCode: 0 });
+      } else if (p.type === "subscribe") {
+        const reasonCodes = p.subscriptions.map(() => 1);
+        this.send({ type: "suback", packetId: p.packetId, reasonCodes });
+      } else if (p.type === "publish") {
+        this.published.push(p);
+        if (p.qos === 1) this.send({ type: "puback", packetId: p.packetId! });
+      }
+    }
+    await settle();
+  }
+
+  send(packet: Packet): void {
+    this.t.respond(tsCodec.encode(packet, { protocolVersion: this.#version }));
+  }
+
+  /** Sends a PUBLISH to the client (QoS 0). */
+  deliver(topic: string, payload: Uint8Array): void {
+    this.send({ type: "publish", topic, payload, qos: 0, retain: false, dup: false });
+  }
+}
+
+function options(net: FakeNetwork, clock: FakeClock, protocolVersion: 4 | 5) {
+  return {
+    host: "broker",
+    accessToken: "T",
+    engine: "ts",
+    protocolVersion,
+    sessionLimits: false,
+    transport: net.factory,
+    clock,
+    reconnect: { initialDelay: 15_000, maxDelay: 15_000, jitter: 0 },
+  } satisfies TBDeviceMqttClientOptions;
+}
+
+async function connect(connecting: Promise<unknown>, net: FakeNetwork, index: number) {
+  const broker = new ScriptedBroker(await net.connection(index));
+  await broker.pump(); // CONNACK
+  await broker.pump(); // SUBACK
+  await connecting;
+  return broker;
+}
+
+for (const protocolVersion of [4, 5] as const) {
+  Deno.test(
+    `Session.publish() remembers messages for the echo filter only on MQTT ${
+      protocolVersion === 5 ? "5" : "3.1.1"
+    }`,
+    async () => {
+      const net = new FakeNetwork();
+      const clock = new FakeClock();
+      const session = new Session(options(net, clock, protocolVersion), () => {});
+      const broker = await connect(session.connect({}), net, 0);
+      const sent = session.sendJson("attributes", "v1/devices/me/attributes", { a: 1 }, 1);
+      const reply = session.sendJson("RPC reply", "v1/devices/me/rpc/response/3", "ok", 1);
+      await broker.pump();
+      await Promise.all([sent, reply]);
+      assert.equal(session.echoBacklog, protocolVersion === 4 ? 2 : 0);
+      if (protocolVersion === 4) {
+        broker.deliver("v1/devices/me/attributes", encoder.encode('{"a":1}'));
+        await settle();
+        assert.equal(session.echoBacklog, 1, "the echo consumed its entry");
+      }
+      await session.disconnect({ timeout: 0 });
+    },
+  );
+}
+
+Deno.test(
+  "TBDeviceMqttClient on MQTT 3.1.1 drops the echo of attributes queued offline longer than the echo window",
+  async () => {
+    const net = new FakeNetwork();
+    const clock = new FakeClock();
+    const client = new TBDeviceMqttClient(options(net, clock, 4));
+    const updates: AttributeUpdate[] = [];
+    client.subscribeToAllAttributes((u) => void updates.push(u));
+    const first = await connect(client.connect(), net, 0);
+    first.t.end(); // the broker goes away
+    await settle();
+    assert.equal(client.state, "reconnecting");
+    const queued = client.sendAttributes({ a: 1 });
+    await clock.advance(15_000); // longer offline than the 10 s echo window
+    const second = await connect(Promise.resolve(), net, 1);
+    await second.pump(); // the queued PUBLISH
+    await queued;
+    const echo = second.published.find((p) => p.topic === "v1/devices/me/attributes");
+    assert.ok(echo, "the queued attributes were sent after the reconnect");
+    second.deliver(echo.topic, echo.payload); // a 3.1.1 broker sends them back
+    second.deliver("v1/devices/me/attributes", encoder.encode('{"b":2}'));
+    await settle();
+    assert.deepEqual(updates, [{ values: { b: 2 }, deleted: [] }]);
+    const closing = client.disconnect({ timeout: 0 });
+    await second.pump();
+    await closing;
+  },
+);
+
+Deno.test(
+  "TBDeviceMqttClient on MQTT 3.1.1 drops the echo of an RPC call re-sent after a long outage",
+  async () => {
+    const net = new FakeNetwork();
+    const clock = new FakeClock();
+    const client = new TBDeviceMqttClient(options(net, clock, 4));
+    const handled: string[] = [];
+    client.setServerSideRpcRequestHandler((r) => void handled.push(r.method));
+    const first = await connect(client.connect(), net, 0);
+    const call = client.sendRpcCall("getTime", {}, { timeout: 60_000 });
+    await settle();
+    await first.t.expect(first.t.unchecked); // written, never acknowledged
+    first.t.end();
+    await settle();
+    await clock.advance(15_000); // longer than the 10 s echo window
+    const second = await connect(Promise.resolve(), net, 1);
+    await second.pump(); // the PUBLISH again, with DUP
+    const resent = second.published.find((p) => p.topic.startsWith("v1/devices/me/rpc/request/"));
+    assert.ok(resent?.dup, "re-sent with DUP");
+    second.deliver(resent.topic, resent.payload); // a 3.1.1 broker sends it back
+    second.deliver(resent.topic.replace("request", "response"), encoder.encode('{"t":1}'));
+    assert.deepEqual(await call, { t: 1 });
+    assert.deepEqual(handled, [], "its own call never reached the server-RPC handler");
+    const closing = client.disconnect({ timeout: 0 });
+    await second.pump();
+    await closing;
+  },
+);
+
+Deno.test(
+  "EchoFilter concludes from a window without an echo that the server does not echo",
+  () => {
+    let now = 0;
+    const filter = new EchoFilter(() => now);
+    const bytes = encoder.encode('{"ok":true}');
+    filter.connected(true);
+    filter.record("v1/devices/me/rpc/response/3", bytes); // our reply to server RPC 3
+    now = 10_001; // ThingsBoard never sent it back
+    // ThingsBoard's answer to our RPC call 3 happens to have the same bytes: not an echo.
+    assert.equal(filter.isEcho("v1/devices/me/rpc/response/3", bytes), false);
+    filter.record("v1/devices/me/rpc/response/3", bytes);
+    assert.equal(filter.size, 0, "nothing remembered for a server that does not echo");
+    assert.equal(filter.isEcho("v1/devices/me/rpc/response/3", bytes), false);
+    filter.disconnected();
+    filter.record("v1/devices/me/attributes", bytes, true); // queued offline
+    filter.connected(true); // a new connection (maybe a broker): remembering again
+    filter.record("v1/devices/me/rpc/response/4", bytes);
+    assert.equal(filter.size, 2);
+    assert.equal(filter.isEcho("v1/devices/me/attributes", bytes), true);
+    now = 30_000;
+    filter.record("v1/devices/me/rpc/response/5", bytes);
+    assert.equal(filter.size, 1, "a connection that echoed keeps the filter on");
+    filter.connected(false); // MQTT 5: No Local, nothing to remember
+    assert.equal(filter.size, 0);
+  },
+);
