@@ -14,6 +14,7 @@ import { Buffer } from "node:buffer";
 import mqttPacket from "mqtt-packet";
 import { type Packet, type PublishPacket, tsCodec } from "../core/codec/mod.ts";
 import { wasmCodec } from "../wasm/mod.ts";
+import { copyOf } from "../core/_slab.ts";
 
 const VARIANTS = 16;
 const TOPIC = "v1/devices/me/telemetry";
@@ -145,12 +146,31 @@ function decodeGroup(group: string, packets: Packet[], repeat = 1): void {
       target.set(chunks[i++ & 15]!);
     },
   });
+  // Two fair pairs (same work on both sides). Zero-copy: the TS decoder's
+  // payloads are views of the pushed chunk, "wasm in place, payload views" are
+  // views of the read buffer. Owned: "wasm in place, owned payloads" copies
+  // each payload out of wasm memory (the next read reuses it), so "ts, owned
+  // payloads" copies each out of the chunk with the same helper (as needed
+  // when the chunk's buffer is reused for the next read).
   Deno.bench({
     group,
-    name: "ts",
+    name: "ts (payload views of the chunk)",
     baseline: true,
     fn: () => {
       sink = tsDecoder.push(chunks[i++ & 15]!);
+    },
+  });
+  const tsOwned = tsCodec.createDecoder();
+  Deno.bench({
+    group,
+    name: "ts, owned payloads (copied out of the chunk)",
+    fn: () => {
+      const packets = tsOwned.push(chunks[i++ & 15]!);
+      for (let k = 0; k < packets.length; k++) {
+        const p = packets[k]!;
+        if (p.type === "publish") p.payload = copyOf(p.payload, 0, p.payload.length);
+      }
+      sink = packets;
     },
   });
   Deno.bench({
@@ -166,7 +186,7 @@ function decodeGroup(group: string, packets: Packet[], repeat = 1): void {
   inPlace.readBuffer().set(chunks[0]!);
   Deno.bench({
     group,
-    name: "wasm in place (read into wasm memory)",
+    name: "wasm in place, owned payloads (read into wasm memory)",
     fn: () => {
       inPlace.readBuffer();
       if (inPlace.commit(size).length !== repeat) throw new Error("lost a packet");

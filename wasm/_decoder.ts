@@ -106,6 +106,8 @@ export class WasmDecoder implements PacketDecoder {
   #dedicated = false;
   /** Payloads as arena views (dedicated mode only). */
   #views: boolean;
+  /** `#views` once dedicated: payloads of the current read are views. */
+  #viewPayloads = false;
   /** Arena bounds in `#w`'s memory. */
   #lo: number;
   #hi: number;
@@ -224,6 +226,7 @@ export class WasmDecoder implements PacketDecoder {
       throw new TypeError("Cannot commit bytes: call readBuffer() first");
     }
     const out: Packet[] = [];
+    this.#received += n;
     try {
       if (this.#big !== undefined) return this.#fillBig(n);
       if (this.#delegating) return this.#toTs(this.#w.u8.slice(this.#end, this.#end + n));
@@ -232,8 +235,6 @@ export class WasmDecoder implements PacketDecoder {
     } catch (e) {
       this.#failed = true;
       throw withEarlier(this.#typed(e), out);
-    } finally {
-      this.#received += n;
     }
   }
 
@@ -335,6 +336,7 @@ export class WasmDecoder implements PacketDecoder {
     const leftover = this.#pending;
     this.#w = createInstance(false);
     this.#dedicated = true;
+    this.#viewPayloads = this.#views;
     this.#lo = this.#w.arena;
     this.#hi = this.#w.end;
     this.#w.u8.set(leftover, this.#lo);
@@ -459,20 +461,16 @@ export class WasmDecoder implements PacketDecoder {
       const at = r[R_TOPIC_PTR]!;
       topic = w.topic = utf8.decode(w.u8.subarray(at, at + r[R_TOPIC_LENGTH]!));
     }
-    const payloadAt = r[R_PAYLOAD_PTR]!;
+    const at = r[R_PAYLOAD_PTR]!;
+    const end = at + r[R_PAYLOAD_LENGTH]!;
+    const payload = this.#viewPayloads ? w.u8.subarray(at, end) : copyOf(w.u8, at, end);
     const qos = ((flags >> 1) & 3) as QoS;
-    const packet: PublishPacket = {
-      type: "publish",
-      topic,
-      payload: this.#views && this.#dedicated
-        ? w.u8.subarray(payloadAt, payloadAt + r[R_PAYLOAD_LENGTH]!)
-        : copyOf(w.u8, payloadAt, payloadAt + r[R_PAYLOAD_LENGTH]!),
-      qos,
-      retain: (flags & 1) !== 0,
-      dup: (flags & 8) !== 0,
-    };
-    if (qos !== 0) packet.packetId = r[R_PACKET_ID]!;
-    return packet;
+    const retain = (flags & 1) !== 0;
+    const dup = (flags & 8) !== 0;
+    // One literal per shape, as the TS codec builds them (no property added later).
+    return qos === 0
+      ? { type: "publish", topic, payload, qos, retain, dup }
+      : { type: "publish", topic, payload, qos, retain, dup, packetId: r[R_PACKET_ID]! };
   }
 
   /** Decodes one whole frame (an owned copy) with the TS codec. */

@@ -7,7 +7,7 @@
  */
 
 import { WASM_BASE64 } from "./_module.ts";
-import { writeRyuTables } from "./_tables.ts";
+import { writePow10Table } from "./_tables.ts";
 
 /** The module's exports, typed. Pointers and lengths are byte offsets. */
 export interface WasmExports {
@@ -16,8 +16,7 @@ export interface WasmExports {
   KEY_INDEX: WebAssembly.Global;
   KEY_DATA: WebAssembly.Global;
   MEMORY_END: WebAssembly.Global;
-  POW5_INV_SPLIT: WebAssembly.Global;
-  POW5_SPLIT: WebAssembly.Global;
+  POW10_G: WebAssembly.Global;
   SCRATCH: WebAssembly.Global;
   SCRATCH_SIZE: WebAssembly.Global;
   RESULT: WebAssembly.Global;
@@ -173,17 +172,13 @@ export function createInstance(numbers: boolean): WasmInstance {
 }
 
 /**
- * Writes the float formatter's tables (about 1.5 ms of `bigint` work) the
+ * Writes the float formatter's table (about 1 ms of `bigint` work) the
  * first time an instance formats numbers, so decoding and PUBLISH framing
  * never pay for them.
  */
 export function ensureNumbers(w: WasmInstance): void {
   if (w.numbers) return;
-  writeRyuTables(
-    w.u8.buffer as ArrayBuffer,
-    w.exports.POW5_INV_SPLIT.value,
-    w.exports.POW5_SPLIT.value,
-  );
+  writePow10Table(w.u8.buffer as ArrayBuffer, w.exports.POW10_G.value);
   w.numbers = true;
 }
 

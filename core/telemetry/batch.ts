@@ -326,7 +326,7 @@ export class TelemetryBatch {
       if (at < 0) return undefined;
       const rows = this.#rows;
       const cols = this.keys.length;
-      const bound = 2 + rows * (48 + this.#fragments.length + cols * 26);
+      const bound = 2 + rows * (56 + this.#fragments.length + cols * 26);
       const dst = c.arena.reserve(bound);
       if (dst < 0) return undefined;
       const n = c.w.exports.batchToJson(
@@ -364,7 +364,7 @@ export class TelemetryBatch {
       const rows = this.#rows;
       const cols = this.keys.length;
       const room = topicLength + 10;
-      const bound = 2 + rows * (48 + this.#fragments.length + cols * 26);
+      const bound = 2 + rows * (56 + this.#fragments.length + cols * 26);
       const dst = c.arena.reserve(bound + room);
       if (dst < 0) return undefined;
       const w = c.w;

@@ -1,264 +1,133 @@
 // Shortest round-trip double formatting, byte-identical to ECMAScript
 // Number::toString (and so to JSON.stringify for finite numbers).
 //
-// Digits: the Ryu algorithm (Ulf Adams, "Ryu: fast float-to-string
-// conversion", PLDI 2018), written from the paper. Ryu yields the shortest
-// digit string that reads back to the same double and, among those, the one
-// closest to the exact value (ties to even), which is what ECMA-262 6.1.6.1.20
-// asks for. The two 128-bit multiplier tables are computed by the host at
-// start-up (see wasm/_tables.ts) so they cost no module bytes.
+// Digits: the Schubfach method (see toDecimal), one 64x128-bit product per
+// value and no digit-by-digit loop; its 617-entry table of 126-bit powers of
+// ten is computed by the host at start-up (wasm/_tables.ts), so it costs no
+// module bytes. Integers below 2^53 and values with at most 6 decimals take
+// exact fast paths first. Digits are written eight at a time (digits8).
 //
 // Layout: ECMA-262 Number::toString steps 6-10 (plain notation for decimal
 // exponents -7 < n <= 21, exponential otherwise).
 
-import { POW5_INV_SPLIT, POW5_SPLIT } from "./layout";
+import { POW10_G } from "./layout";
 
-const POW5_INV_BITCOUNT: i32 = 125;
-const POW5_BITCOUNT: i32 = 125;
-
-// ceil(log2(5^e)) for 0 < e <= 3528 (1 for e = 0).
-@inline function pow5bits(e: i32): i32 {
-  return <i32>((<u32>e * 1217359) >> 19) + 1;
+// floor(log10(2^q)) for |q| <= 1100.
+@inline function flog10pow2(q: i32): i32 {
+  return <i32>((<i64>q * 661971961083) >> 41);
 }
-// floor(log10(2^e)) for 0 <= e <= 1650.
-@inline function log10Pow2(e: i32): i32 {
-  return <i32>((<u32>e * 78913) >> 18);
+// floor(log10(3/4 * 2^q)) for |q| <= 1100.
+@inline function flog10threeQuartersPow2(q: i32): i32 {
+  return <i32>((<i64>q * 661971961083 - 274743187321) >> 41);
 }
-// floor(log10(5^e)) for 0 <= e <= 2620.
-@inline function log10Pow5(e: i32): i32 {
-  return <i32>((<u32>e * 732923) >> 20);
+// floor(log2(10^e)) for |e| <= 400.
+@inline function flog2pow10(e: i32): i32 {
+  return <i32>((<i64>e * 913124641741) >> 38);
 }
 
-function pow5Factor(value: u64): i32 {
-  let count = 0;
-  while (true) {
-    const q = value / 5;
-    if (value - q * 5 != 0) break;
-    value = q;
-    count++;
-  }
-  return count;
-}
-
-@inline function multipleOfPowerOf5(value: u64, p: i32): bool {
-  return pow5Factor(value) >= p;
-}
-
-@inline function multipleOfPowerOf2(value: u64, p: i32): bool {
-  return (value & ((<u64>1 << <u64>p) - 1)) == 0;
-}
-
-// High word of the last umul128.
-let mulHigh: u64 = 0;
-
-// 64x64 -> 128-bit product from 32-bit halves: returns the low word, the high
-// word goes to mulHigh.
-@inline function umul128(a: u64, b: u64): u64 {
+// High word of the 128-bit product a * b, from 32-bit halves (the low word
+// is plain a * b).
+@inline function mulhi(a: u64, b: u64): u64 {
   const aLo = a & 0xffffffff;
   const aHi = a >> 32;
   const bLo = b & 0xffffffff;
   const bHi = b >> 32;
-  const b00 = aLo * bLo;
-  const mid1 = aHi * bLo + (b00 >> 32);
+  const mid1 = aHi * bLo + ((aLo * bLo) >> 32);
   const mid2 = aLo * bHi + (mid1 & 0xffffffff);
-  mulHigh = aHi * bHi + (mid1 >> 32) + (mid2 >> 32);
-  return (mid2 << 32) | (b00 & 0xffffffff);
+  return aHi * bHi + (mid1 >> 32) + (mid2 >> 32);
 }
 
-// (hi:lo) >> dist for 0 < dist < 64.
-@inline function shiftRight128(lo: u64, hi: u64, dist: i32): u64 {
-  const d = <u64>dist;
-  return (hi << (64 - d)) | (lo >> d);
+// Round to odd of a 192-bit product (p2:p1, the low word dropped) divided by
+// 2^127: floor, with the lowest bit set when any of bits 64..126 is.
+@inline function roundOdd(p2: u64, p1: u64): u64 {
+  return (p2 << 1) | (p1 >> 63) | ((p1 & 0x7fffffffffffffff) != 0 ? 1 : 0);
 }
 
-// Ryu's mulShiftAll64: vr = (4m * mul) >> j, and vp = ((4m + 2) * mul) >> j,
-// vm = ((4m - 1 - mmShift) * mul) >> j from the same two products (the
-// 128-bit multiplier at mulPtr, low word first; 64 < j < 128).
-let vpOut: u64 = 0;
-let vmOut: u64 = 0;
-function mulShiftAll64(m: u64, mulPtr: usize, j: i32, mmShift: u64): u64 {
-  m <<= 1;
-  const mul0 = load<u64>(mulPtr);
-  const mul1 = load<u64>(mulPtr, 8);
-  const lo = umul128(m, mul0);
-  const tmp = mulHigh;
-  const low1 = umul128(m, mul1);
-  let hi = mulHigh;
-  const mid = tmp + low1;
-  hi += mid < tmp ? 1 : 0;
-  const lo2 = lo + mul0;
-  const mid2 = mid + mul1 + (lo2 < lo ? 1 : 0);
-  const hi2 = hi + (mid2 < mid ? 1 : 0);
-  vpOut = shiftRight128(mid2, hi2, j - 65);
-  if (mmShift == 1) {
-    const lo3 = lo - mul0;
-    const mid3 = mid - mul1 - (lo3 > lo ? 1 : 0);
-    const hi3 = hi - (mid3 > mid ? 1 : 0);
-    vmOut = shiftRight128(mid3, hi3, j - 65);
-  } else {
-    const lo3 = lo + lo;
-    const mid3 = mid + mid + (lo3 < lo ? 1 : 0);
-    const hi3 = hi + hi + (mid3 < mid ? 1 : 0);
-    const lo4 = lo3 - mul0;
-    const mid4 = mid3 - mul1 - (lo4 > lo3 ? 1 : 0);
-    const hi4 = hi3 - (mid4 > mid3 ? 1 : 0);
-    vmOut = shiftRight128(mid4, hi4, j - 64);
-  }
-  return shiftRight128(mid, hi, j - 65);
-}
-
-// Ryu outputs: decimal significand and exponent of the shortest form.
+// Decimal significand and exponent of the shortest form.
 let outMantissa: u64 = 0;
 let outExponent: i32 = 0;
 
-// Ryu step 1-4 for a positive finite double given as IEEE fields.
-function d2d(ieeeMantissa: u64, ieeeExponent: i32): void {
-  let e2: i32;
-  let m2: u64;
-  if (ieeeExponent == 0) {
-    e2 = 1 - 1023 - 52 - 2;
-    m2 = ieeeMantissa;
-  } else {
-    e2 = ieeeExponent - 1023 - 52 - 2;
-    m2 = (<u64>1 << 52) | ieeeMantissa;
-  }
-  const acceptBounds = (m2 & 1) == 0;
-  const mv = m2 << 2;
-  const mmShift: u64 = ieeeMantissa != 0 || ieeeExponent <= 1 ? 1 : 0;
+/**
+ * Shortest round-trip decimal of c * 2^q (c > 0) with the Schubfach method
+ * (Raffaello Giulietti, "The Schubfach way to render doubles", 2020), written
+ * from the paper. With k = floor(log10 of the rounding interval's width), the
+ * interval scaled by 10^-k is narrower than 10 and at least 1 wide, so it
+ * holds at most one multiple of 10 (the shortest form when present) and else
+ * s = floor(v * 10^-k) or s + 1, whichever is closest (ties to even), as
+ * ECMA-262 Number::toString requires. The three scaled values are computed to
+ * two fractional bits with round-to-odd, which keeps every comparison exact;
+ * one 64x128-bit product serves all three (they differ by g << h).
+ */
+function toDecimal(c: u64, q: i32, asymmetric: bool): void {
+  const out: u64 = c & 1;
+  const cb = c << 2;
+  // Just above a power of two the interval's lower half is half as wide.
+  const k = asymmetric ? flog10threeQuartersPow2(q) : flog10pow2(q);
+  const h = q + flog2pow10(-k) + 2; // 2..5
+  const gp = <usize>POW10_G + (<usize>(292 - k) << 4);
+  const gLo = load<u64>(gp);
+  const gHi = load<u64>(gp, 8);
+  // P = (cb << h) * g as three words p2:p1:p0 (p0 is not needed).
+  const cp = cb << <u64>h;
+  const a0 = cp * gLo;
+  const a1 = mulhi(cp, gLo);
+  const b0 = cp * gHi;
+  const b1 = mulhi(cp, gHi);
+  const p1 = b0 + a1;
+  const p2 = b1 + (p1 < a1 ? 1 : 0);
+  // D = g << (h + 1): the product's step for 2 units of cb.
+  const sh = <u64>(h + 1);
+  const d0 = gLo << sh;
+  const d1 = (gHi << sh) | (gLo >> (64 - sh));
+  const d2 = gHi >> (64 - sh);
+  const vb = roundOdd(p2, p1);
+  // Upper bound: P + D.
+  const r0 = a0 + d0;
+  const r1a = p1 + d1;
+  const r1 = r1a + (r0 < a0 ? 1 : 0);
+  const r2 = p2 + d2 + (r1a < p1 || r1 < r1a ? 1 : 0);
+  const vbr = roundOdd(r2, r1);
+  // Lower bound: P - D, or P - D / 2 in the asymmetric case.
+  const e0 = asymmetric ? (d0 >> 1) | (d1 << 63) : d0;
+  const e1 = asymmetric ? (d1 >> 1) | (d2 << 63) : d1;
+  const e2 = asymmetric ? d2 >> 1 : d2;
+  const l1a = p1 - e1;
+  const l1 = l1a - (a0 < e0 ? 1 : 0);
+  const l2 = p2 - e2 - (p1 < e1 || l1a < l1 ? 1 : 0);
+  const vbl = roundOdd(l2, l1);
 
-  let vr: u64, vp: u64, vm: u64;
-  let e10: i32;
-  let vmIsTrailingZeros = false;
-  let vrIsTrailingZeros = false;
-  if (e2 >= 0) {
-    const q = log10Pow2(e2) - (e2 > 3 ? 1 : 0);
-    e10 = q;
-    const k = POW5_INV_BITCOUNT + pow5bits(q) - 1;
-    const i = -e2 + q + k;
-    const mul = <usize>POW5_INV_SPLIT + (<usize>q << 4);
-    vr = mulShiftAll64(m2, mul, i, mmShift);
-    vp = vpOut;
-    vm = vmOut;
-    if (q <= 21) {
-      if (mv % 5 == 0) {
-        vrIsTrailingZeros = multipleOfPowerOf5(mv, q);
-      } else if (acceptBounds) {
-        vmIsTrailingZeros = multipleOfPowerOf5(mv - 1 - mmShift, q);
-      } else {
-        vp -= multipleOfPowerOf5(mv + 2, q) ? 1 : 0;
-      }
-    }
-  } else {
-    const q = log10Pow5(-e2) - (-e2 > 1 ? 1 : 0);
-    e10 = q + e2;
-    const i = -e2 - q;
-    const k = pow5bits(i) - POW5_BITCOUNT;
-    const j = q - k;
-    const mul = <usize>POW5_SPLIT + (<usize>i << 4);
-    vr = mulShiftAll64(m2, mul, j, mmShift);
-    vp = vpOut;
-    vm = vmOut;
-    if (q <= 1) {
-      vrIsTrailingZeros = true;
-      if (acceptBounds) {
-        vmIsTrailingZeros = mmShift == 1;
-      } else {
-        vp--;
-      }
-    } else if (q < 63) {
-      vrIsTrailingZeros = multipleOfPowerOf2(mv, q);
+  const s = vb >> 2;
+  const s10 = s / 10; // i64.div_u: measured faster here than a multiply-high from 32-bit halves
+  const sp10 = s10 * 10;
+  const tp10 = sp10 + 10;
+  const t = s + 1;
+  // Which candidates lie in the interval (inclusive bounds for even c, where
+  // round-half-even reads a boundary back as v). Branch-free: the outcomes are
+  // data-dependent and unpredictable.
+  const upin = <u32>(vbl + out <= sp10 << 2);
+  const wpin = <u32>((tp10 << 2) + out <= vbr);
+  const uin = <u32>(vbl + out <= s << 2);
+  const win = <u32>((t << 2) + out <= vbr);
+  const mid = (s + t) << 1;
+  const closerT = <u32>(vb > mid) | (<u32>(vb == mid) & <u32>(s & 1));
+  const pickT = select<u32>(win, closerT, uin ^ win);
+  const shorter = upin ^ wpin;
+  // One digit shorter (a multiple of ten), or s or t.
+  let m = select<u64>(s10 + <u64>wpin, s + <u64>pickT, shorter);
+  let e = k + <i32>shorter;
+  // Strip trailing zeros (only a shorter form has any): exact division by 10
+  // through the inverse of 5, with its divisibility test.
+  while (true) {
+    const d = (m >> 1) * 0xcccccccccccccccd;
+    if (((<u32>m & 1) == 0) & (d <= 0x3333333333333333)) {
+      m = d;
+      e++;
+    } else {
+      break;
     }
   }
-
-  let removed = 0;
-  let lastRemovedDigit: u64 = 0;
-  let output: u64;
-  if (vmIsTrailingZeros || vrIsTrailingZeros) {
-    // Rare general case.
-    while (true) {
-      const vpDiv10 = div10(vp);
-      const vmDiv10 = div10(vm);
-      if (vpDiv10 <= vmDiv10) break;
-      const vmMod10 = vm - vmDiv10 * 10;
-      const vrDiv10 = div10(vr);
-      const vrMod10 = vr - vrDiv10 * 10;
-      vmIsTrailingZeros = vmIsTrailingZeros && vmMod10 == 0;
-      vrIsTrailingZeros = vrIsTrailingZeros && lastRemovedDigit == 0;
-      lastRemovedDigit = vrMod10;
-      vr = vrDiv10;
-      vp = vpDiv10;
-      vm = vmDiv10;
-      removed++;
-    }
-    if (vmIsTrailingZeros) {
-      while (true) {
-        const vmDiv10 = div10(vm);
-        const vmMod10 = vm - vmDiv10 * 10;
-        if (vmMod10 != 0) break;
-        const vpDiv10 = div10(vp);
-        const vrDiv10 = div10(vr);
-        const vrMod10 = vr - vrDiv10 * 10;
-        vrIsTrailingZeros = vrIsTrailingZeros && lastRemovedDigit == 0;
-        lastRemovedDigit = vrMod10;
-        vr = vrDiv10;
-        vp = vpDiv10;
-        vm = vmDiv10;
-        removed++;
-      }
-    }
-    if (vrIsTrailingZeros && lastRemovedDigit == 5 && vr % 2 == 0) {
-      lastRemovedDigit = 4; // exact .5: round half to even
-    }
-    output = vr +
-      ((vr == vm && (!acceptBounds || !vmIsTrailingZeros)) || lastRemovedDigit >= 5 ? 1 : 0);
-  } else {
-    // Common case: no trailing-zero bookkeeping.
-    let roundUp = false;
-    const vpDiv100 = vp / 100;
-    const vmDiv100 = vm / 100;
-    if (vpDiv100 > vmDiv100) {
-      const vrDiv100 = vr / 100;
-      roundUp = vr - vrDiv100 * 100 >= 50;
-      vr = vrDiv100;
-      vp = vpDiv100;
-      vm = vmDiv100;
-      removed += 2;
-    }
-    while (true) {
-      if (vp <= 0xffffffff) {
-        // The rest fits in 32 bits, where division by a constant is cheap.
-        let p32 = <u32>vp;
-        let m32 = <u32>vm;
-        let r32 = <u32>vr;
-        while (true) {
-          const pd = p32 / 10;
-          const md = m32 / 10;
-          if (pd <= md) break;
-          const rd = r32 / 10;
-          roundUp = r32 - rd * 10 >= 5;
-          r32 = rd;
-          p32 = pd;
-          m32 = md;
-          removed++;
-        }
-        vr = r32;
-        vm = m32;
-        break;
-      }
-      const vpDiv10 = div10(vp);
-      const vmDiv10 = div10(vm);
-      if (vpDiv10 <= vmDiv10) break;
-      const vrDiv10 = div10(vr);
-      roundUp = vr - vrDiv10 * 10 >= 5;
-      vr = vrDiv10;
-      vp = vpDiv10;
-      vm = vmDiv10;
-      removed++;
-    }
-    output = vr + (vr == vm || roundUp ? 1 : 0);
-  }
-  outMantissa = output;
-  outExponent = e10 + removed;
+  outMantissa = m;
+  outExponent = e;
 }
 
 @inline function decimalLength32(v: u32): i32 {
@@ -285,30 +154,19 @@ const POW10_U64 = memory.data<u64>([
   return n == 0 ? 1 : n;
 }
 
-// floor(x / 10): V8 strength-reduces 64-bit division by a constant (measured
-// 2x faster than a multiply-high built from 32-bit halves).
-@inline function div10(x: u64): u64 {
-  return x / 10;
-}
-
-// Writes the `length` decimal digits of `v` ending just before `end`,
-// with 32-bit divisions wherever the value allows.
-function writeDigitsBackward(end: usize, v: u64, length: i32): void {
-  while (v > 0xffffffff) {
-    const q = v / 100000000;
-    writeU32Backward(end, <u32>(v - q * 100000000), 8);
-    end -= 8;
-    length -= 8;
-    v = q;
-  }
-  writeU32Backward(end, <u32>v, length);
-}
-
-// Writes a non-negative integer (or an exponent).
-export function writeUint(dst: usize, v: u64): usize {
-  const n = decimalLength(v);
-  writeDigitsBackward(dst + n, v, n);
-  return dst + n;
+// Eight ASCII digits of v < 10^8 (zero-padded), first digit in the lowest
+// byte, computed in parallel lanes of one u64 (no table, no loop): split into
+// two 4-digit halves (32-bit lanes), each into two 2-digit parts (16-bit
+// lanes), each into two digits (bytes). The multiply-shift quotients are
+// exact for the lane ranges: n * 5243 >> 19 == n / 100 for n < 10^4 and
+// m * 103 >> 10 == m / 10 for m < 100, and no product crosses its lane.
+@inline function digits8(v: u32): u64 {
+  const hi = v / 10000;
+  let x = <u64>hi | (<u64>(v - hi * 10000) << 32);
+  const h = ((x * 5243) >> 19) & 0x0000007f0000007f;
+  x = h | ((x - h * 100) << 16);
+  const t = ((x * 103) >> 10) & 0x000f000f000f000f;
+  return (t | ((x - t * 10) << 8)) | 0x3030303030303030;
 }
 
 // "00".."99", two ASCII bytes each.
@@ -334,31 +192,45 @@ const DIGITS2 = memory.data<u8>([
   return dst + n;
 }
 
-// A non-negative integer below 2^53, split with exact f64 arithmetic (wasm
-// engines do not strength-reduce 64-bit division by a constant).
-function writeInt53(dst: usize, a: f64): usize {
-  if (a < 4294967296.0) return writeU32(dst, <u32>a);
-  let hi = Math.floor(a / 100000000.0);
-  let lo = a - hi * 100000000.0; // exact: hi * 1e8 has 8 trailing zero bits
-  if (lo < 0) {
-    hi -= 1;
-    lo += 100000000.0;
+// Writes exactly `length` (1..17) digits of v < 10^length, zero-padded, from
+// dst: eight-digit words stored forward, the first shifted so that its
+// leading digits land at dst (may write up to 7 bytes past dst + length;
+// callers leave that slack).
+@inline function writeFixed(dst: usize, v: u64, length: i32): void {
+  if (length <= 8) {
+    store<u64>(dst, digits8(<u32>v) >> (<u64>(8 - length) << 3));
+    return;
   }
-  dst = writeU32(dst, <u32>hi);
-  writeU32Backward(dst + 8, <u32>lo, 8);
-  return dst + 8;
+  const hi = <u32>(v / 100000000);
+  const lo = digits8(<u32>(v - <u64>hi * 100000000));
+  if (length <= 16) {
+    store<u64>(dst, digits8(hi) >> (<u64>(16 - length) << 3));
+  } else {
+    const top = hi / 100000000;
+    store<u8>(dst, <u8>(48 + top));
+    store<u64>(dst + 1, digits8(hi - top * 100000000));
+  }
+  store<u64>(dst + <usize>length - 8, lo);
+}
+
+// A non-negative integer below 2^53.
+@inline function writeInt53(dst: usize, a: f64): usize {
+  const v = <u64>a;
+  const n = decimalLength(v);
+  writeFixed(dst, v, n);
+  return dst + <usize>n;
 }
 
 /**
- * Values with at most 6 decimals and |v| in [1e-6, 1e9), not integers:
- * n = round(|v| * 10^6) is exact to within 0.5 of the 6-decimal string, and
- * n / 10^6 == |v| (a correctly rounded division) says that string reads back
- * as v. Below 1e9 an ulp is under 10^-6, so no other 6-decimal string reads
- * back as v: the shortest round-trip digits are n without its trailing zeros,
- * which is what Number::toString prints. Returns 0 when v is not such a number.
+ * Values with at most 6 decimals and |v| in [1e-6, 1e9), not integers, given
+ * n = round(|v| * 10^6): n is exact to within 0.5 of the 6-decimal string,
+ * and n / 10^6 == |v| (a correctly rounded division) says that string reads
+ * back as v. Below 1e9 an ulp is under 10^-6, so no other 6-decimal string
+ * reads back as v: the shortest round-trip digits are n without its trailing
+ * zeros, which is what Number::toString prints. Returns 0 when v is not such
+ * a number.
  */
-@inline function writeShortDecimal(dst: usize, a: f64): usize {
-  const n = Math.floor(a * 1000000.0 + 0.5);
+@inline function writeShortDecimal(dst: usize, a: f64, n: f64): usize {
   if (n / 1000000.0 != a) return 0;
   const ip = Math.floor(a); // a is not an integer, so n / 10^6 has the same integer part
   let fp = <u32>(n - ip * 1000000.0); // 1..999999
@@ -375,7 +247,8 @@ function writeInt53(dst: usize, a: f64): usize {
 
 /**
  * Writes `value` as ECMAScript Number::toString does. `value` must be finite.
- * Returns the end pointer. At most 25 bytes are written.
+ * Returns the end pointer. At most 25 bytes are written, and up to 7 more
+ * bytes after the end may be overwritten with garbage (callers leave room).
  */
 export function writeNumber(dst: usize, value: f64): usize {
   // Fast path: integers of magnitude below 2^53 (counters, timestamps).
@@ -392,51 +265,68 @@ export function writeNumber(dst: usize, value: f64): usize {
   }
   const a = Math.abs(value);
   if (a >= 0.000001 && a < 1000000000.0) {
-    const end = writeShortDecimal(dst, a);
-    if (end != 0) return end;
+    // Below 10^6, |v| * 10^6 is within 10^-3 of an integer for every value
+    // with at most 6 decimals; most other values fail this cheap test first.
+    const p = a * 1000000.0;
+    const n = Math.floor(p + 0.5);
+    if (a >= 1000000.0 || Math.abs(p - n) < 0.001) {
+      const end = writeShortDecimal(dst, a, n);
+      if (end != 0) return end;
+    }
   }
-  d2d(bits & 0xfffffffffffff, <i32>((bits >> 52) & 0x7ff));
-  const k = decimalLength(outMantissa);
+  const fraction = bits & 0xfffffffffffff;
+  const biased = <i32>((bits >> 52) & 0x7ff);
+  if (biased == 0) {
+    toDecimal(fraction, -1074, false);
+  } else {
+    toDecimal(fraction | 0x10000000000000, biased - 1075, fraction == 0 && biased > 1);
+  }
+  const m = outMantissa;
+  const k = decimalLength(m);
   const n = outExponent + k; // position of the decimal point
-  if (k <= n && n <= 21) {
-    // Integer with trailing zeros: digits then n - k zeros.
-    writeDigitsBackward(dst + k, outMantissa, k);
-    dst += k;
-    for (let i = k; i < n; i++) store<u8>(dst++, 48);
-    return dst;
-  }
   if (0 < n && n <= 21) {
-    // Digits with a point inside.
-    writeDigitsBackward(dst + k + 1, outMantissa, k);
-    for (let i = 0; i < n; i++) store<u8>(dst + i, load<u8>(dst + i + 1)); // n <= 21
-    store<u8>(dst + n, 46); // "."
-    return dst + k + 1;
+    if (k <= n) {
+      // Integer with trailing zeros: digits then n - k zeros.
+      writeFixed(dst, m, k);
+      for (let i = k; i < n; i += 8) store<u64>(dst + <usize>i, 0x3030303030303030);
+      return dst + <usize>n;
+    }
+    // Digits with a point inside. The integer part is floor(|v|): an integer
+    // between the digits and v would be a shorter form that reads back as v.
+    const ip = <u64>Math.floor(a);
+    const fl = k - n;
+    writeFixed(dst, ip, n);
+    store<u8>(dst + <usize>n, 46); // "."
+    writeFixed(dst + <usize>n + 1, m - ip * load<u64>(POW10_U64 + (<usize>fl << 3)), fl);
+    return dst + <usize>k + 1;
   }
   if (-6 < n && n <= 0) {
-    // 0.000ddd
-    store<u8>(dst, 48);
-    store<u8>(dst + 1, 46);
-    dst += 2;
-    for (let i = n; i < 0; i++) store<u8>(dst++, 48);
-    writeDigitsBackward(dst + k, outMantissa, k);
-    return dst + k;
+    // 0.000ddd: "0." and up to six zeros, then the digits over the excess zeros.
+    store<u64>(dst, 0x3030303030302e30);
+    writeFixed(dst + <usize>(2 - n), m, k);
+    return dst + <usize>(2 - n + k);
   }
   // Exponential: d[.ddd]e±x
   if (k == 1) {
-    store<u8>(dst++, <u8>(48 + <u32>outMantissa));
+    store<u8>(dst, <u8>(48 + <u32>m));
+    dst += 1;
   } else {
-    writeDigitsBackward(dst + k + 1, outMantissa, k);
+    writeFixed(dst + 1, m, k);
     store<u8>(dst, load<u8>(dst + 1));
-    store<u8>(dst + 1, 46);
-    dst += k + 1;
+    store<u8>(dst + 1, 46); // "."
+    dst += <usize>k + 1;
   }
-  store<u8>(dst++, 101); // "e"
   let e = n - 1;
+  // "e+" or "e-"
   if (e < 0) {
-    store<u8>(dst++, 45);
+    store<u16>(dst, 0x2d65);
     e = -e;
   } else {
-    store<u8>(dst++, 43); // "+"
+    store<u16>(dst, 0x2b65);
   }
-  return writeUint(dst, <u64>e);
+  dst += 2;
+  // 1 to 3 exponent digits (e <= 324).
+  const l = e >= 100 ? 3 : e >= 10 ? 2 : 1;
+  writeFixed(dst, <u64>e, l);
+  return dst + <usize>l;
 }

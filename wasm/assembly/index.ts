@@ -5,9 +5,8 @@ export {
   KEY_DATA,
   KEY_INDEX,
   MEMORY_END,
-  POW5_INV_SPLIT,
   RESULT,
-  POW5_SPLIT,
+  POW10_G,
   SCRATCH,
   SCRATCH_SIZE,
 } from "./layout";

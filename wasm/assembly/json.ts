@@ -150,8 +150,9 @@ export function tapeToJson(tape: usize, dst: usize, cap: usize): i32 {
       afterKey = true;
       continue;
     }
-    // A value: a comma unless it follows a key or opens a container.
-    if (dst + 32 > limit) return ERR_NO_SPACE;
+    // A value: a comma unless it follows a key or opens a container. A number
+    // takes at most 25 bytes and its writer may scribble 7 past its end.
+    if (dst + 40 > limit) return ERR_NO_SPACE;
     if (afterKey) {
       afterKey = false;
     } else if (!first) {
@@ -213,7 +214,7 @@ function writeBatch(
   cap: usize,
 ): usize {
   const limit = dst + cap;
-  const perRow = 48 + <usize>keysLen + <usize>cols * 26;
+  const perRow = 56 + <usize>keysLen + <usize>cols * 26; // with 7 bytes of writer slack
   store<u8>(dst++, 91);
   let row = valuesPtr;
   for (let r: u32 = 0; r < rows; r++) {

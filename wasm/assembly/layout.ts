@@ -2,10 +2,12 @@
 // and maximum size and never grows, so typed-array views over the memory
 // never detach.
 
-/** Ryu table: 5^-q multipliers (342 entries of 128 bits), filled by the host at start-up. */
-export const POW5_INV_SPLIT: u32 = 0x1000;
-/** Ryu table: 5^i multipliers (326 entries of 128 bits), filled by the host at start-up. */
-export const POW5_SPLIT: u32 = POW5_INV_SPLIT + 342 * 16;
+/**
+ * Float formatter table: 10^e scaled to 126 bits (2^125 < g <= 2^126, g =
+ * floor(10^e * 2^(125 - floor(log2 10^e))) + 1) for e = -292..324, 128 bits
+ * each (low word first), filled by the host at start-up.
+ */
+export const POW10_G: u32 = 0x1000;
 /** Copy of the last decoded topic, to reuse the host's string. */
 export const TOPIC_CACHE: u32 = 0x4000;
 /** Results for the host, u32 each: see the R_* indexes. */
