@@ -4,6 +4,8 @@
  * - {@linkcode TBDeviceMqttClient}: the device client (telemetry, attributes,
  *   RPC both ways, claiming, provisioning) with reconnect, resubscription and
  *   an offline queue, over MQTT 5.0 or 3.1.1, TCP or TLS.
+ * - {@linkcode TBGatewayMqttClient}: a gateway speaking for the devices behind
+ *   it (also `@tbwasm/sdk/gateway`).
  * - {@linkcode TelemetryBatch}: columnar telemetry serialized and framed in wasm.
  * - The MQTT codec (`tsCodec`, `wasmCodec`, `MqttDecoder`, `encode`) and the
  *   generic {@linkcode MqttClient} it is built on.
@@ -25,6 +27,7 @@ export * from "./core/errors.ts";
 export * from "./core/codec/mod.ts";
 export * from "./core/mqtt/mod.ts";
 export * from "./core/client/mod.ts";
+export * from "./core/gateway/mod.ts";
 export * from "./core/payload.ts";
 export * from "./core/provision.ts";
 export * from "./core/telemetry/mod.ts";

@@ -156,6 +156,23 @@ Deno.test("examples/client_side_rpc.ts gets the server's answer", async () => {
   });
 });
 
+Deno.test("examples/gateway.ts connects two devices, answers RPC and stores their data", async () => {
+  await using tb = await startEmulator({ port: 0 });
+  tb.createDevice({ name: "example-gateway", accessToken: TOKEN, gateway: true });
+  const run = await spawnExample(
+    "gateway.ts",
+    [`--allow-net=127.0.0.1:${tb.port}`, "--allow-env=TB_HOST,TB_PORT,TB_GATEWAY_TOKEN"],
+    { TB_HOST: "127.0.0.1", TB_PORT: String(tb.port), TB_GATEWAY_TOKEN: TOKEN },
+  ).done;
+  assertOk(run);
+  assert.deepEqual(
+    tb.getTelemetry("Thermometer 1").temperature?.map((e) => e.value).sort(),
+    [21.1, 21.4, 21.5],
+  );
+  assert.equal(tb.getClientAttributes("Valve 7").model, "V-200");
+  assert.match(run.stdout, /Devices still connected: Thermometer 1/);
+});
+
 Deno.test("examples/claim_device.ts records a claim", async () => {
   await withEmulator(async (tb) => {
     const run = await spawnExample("claim_device.ts", envPermissions(tb), envFor(tb)).done;
