@@ -87,6 +87,7 @@ export class Core {
   readonly #timers = new Map<Timer, Session | undefined>();
   readonly clientRpcHandlers = new Map<string | undefined, ClientRpcHandler>();
   readonly #rateLimits = new WeakMap<DeviceRecord, DeviceRateLimits>();
+  readonly #gatewayRateLimits = new WeakMap<DeviceRecord, DeviceRateLimits>();
   #seq = 0;
   closed = false;
 
@@ -97,11 +98,23 @@ export class Core {
 
   /** The device's rate limits (shared by its sessions, as ThingsBoard keys them by device), or `undefined` when not enforced. */
   rateLimitsOf(record: DeviceRecord): DeviceRateLimits | undefined {
+    return this.#limits(this.#rateLimits, record);
+  }
+
+  /** The aggregate limits on the traffic of the devices behind gateway `record` (`gatewayRateLimits`). */
+  gatewayRateLimitsOf(record: DeviceRecord): DeviceRateLimits | undefined {
+    return this.#limits(this.#gatewayRateLimits, record);
+  }
+
+  #limits(
+    map: WeakMap<DeviceRecord, DeviceRateLimits>,
+    record: DeviceRecord,
+  ): DeviceRateLimits | undefined {
     if (!this.options.enforceRateLimits) return undefined;
-    let limits = this.#rateLimits.get(record);
+    let limits = map.get(record);
     if (limits === undefined) {
       limits = new DeviceRateLimits(this.options.rateLimits);
-      this.#rateLimits.set(record, limits);
+      map.set(record, limits);
     }
     return limits;
   }

@@ -12,7 +12,8 @@ import type { Endpoint } from "./core.ts";
 import type { Session } from "./session.ts";
 import { type DeviceRecord, storeTelemetry, toEntry } from "./store.ts";
 import { parseTelemetry, type TsGroup, typeObject, writeObject } from "./typing.ts";
-import type { DisconnectReason, KvEntry } from "./types.ts";
+import type { DisconnectReason, KvEntry, RateLimits } from "./types.ts";
+import type { DeviceRateLimits } from "./rate_limits.ts";
 
 const utf8 = new TextDecoder();
 
@@ -21,6 +22,13 @@ class GatewayFault extends Error {}
 
 /** A sub-device could not be created: PUBACK 0x80 (`processFailure`), the session stays. */
 class CreateFailure extends Error {}
+
+/** Over the gateway's rate limits (`TbRateLimitsException`): PUBACK 0x97, then the connection closes. */
+class RateLimited extends Error {
+  constructor(readonly device: string, readonly limit: keyof RateLimits) {
+    super(`${device} is over the ${limit} rate limit`);
+  }
+}
 
 /** One device behind a gateway session. */
 class SubDevice implements Endpoint {
@@ -165,6 +173,9 @@ export class GatewayHandler {
         case "v1/gateway/telemetry":
           return this.#perDevice(p, "arr", (sub, value) => {
             const groups = gatewayTelemetry(value, Date.now());
+            let points = 0;
+            for (const g of groups) points += g.values.size;
+            this.#admit(sub, (l) => l.telemetry(points));
             const values: Record<string, KvEntry[]> = {};
             for (const g of groups) {
               storeTelemetry(sub.record, g.ts, g.values);
@@ -175,6 +186,7 @@ export class GatewayHandler {
         case "v1/gateway/attributes":
           return this.#perDevice(p, "obj", (sub, value) => {
             const attrs = typeObject(value);
+            this.#admit(sub, (l) => l.telemetry(attrs.size));
             const ts = Date.now();
             const values: Record<string, KvEntry> = {};
             for (const [k, v] of attrs) {
@@ -187,6 +199,7 @@ export class GatewayHandler {
         case "v1/gateway/claim":
           return this.#perDevice(p, "obj", (sub, value) => {
             if (value.t !== "obj") throw new JsonSyntaxError("Claim is not an object");
+            this.#admit(sub, (l) => l.message());
             const key = value.v.get("secretKey");
             const duration = value.v.get("durationMs");
             const secretKey = key === undefined ? "" : str(key, "secretKey");
@@ -205,6 +218,7 @@ export class GatewayHandler {
           const id = int(field(body, "id"), "id");
           const data = stringify(field(body, "data"));
           const sub = this.connect(name);
+          this.#admit(sub, (l) => l.message());
           s.core.emit({ type: "rpcResponse", device: name, requestId: id, payload: data }, s);
           s.core.rpc.reply(sub.record, id, data);
           return s.ack(packetId);
@@ -221,6 +235,11 @@ export class GatewayHandler {
     } catch (e) {
       if (e instanceof JsonSyntaxError) return s.invalidPayload(p, e.message);
       if (e instanceof CreateFailure) return s.ack(packetId, ReasonCode.UnspecifiedError);
+      if (e instanceof RateLimited) {
+        s.core.emit({ type: "rateLimited", device: e.device, topic: p.topic, limit: e.limit }, s);
+        s.ack(packetId, ReasonCode.QuotaExceeded);
+        return s.close("rateLimited"); // a plain close: the reason-150 notice would follow it
+      }
       if (e instanceof GatewayFault) {
         s.core.emit({
           type: "publishRejected",
@@ -233,6 +252,16 @@ export class GatewayHandler {
       }
       throw e;
     }
+  }
+
+  /** Takes tokens from the gateway's aggregate limits for a message of `sub`. */
+  #admit(
+    sub: SubDevice,
+    take: (limits: DeviceRateLimits) => keyof RateLimits | undefined,
+  ): void {
+    const limits = this.session.core.gatewayRateLimitsOf(this.session.record!);
+    const broken = limits === undefined ? undefined : take(limits);
+    if (broken !== undefined) throw new RateLimited(sub.record.device.name, broken);
   }
 
   /** The payload as a JSON object: bad JSON is an invalid payload, another value a fault. */
@@ -258,6 +287,7 @@ export class GatewayHandler {
       try {
         apply(sub, value);
       } catch (e) {
+        if (e instanceof RateLimited) throw e;
         if (!(e instanceof JsonSyntaxError || e instanceof GatewayFault)) throw e;
         if (s.version === 5) s.ack(packetId, ReasonCode.PayloadFormatInvalid);
         else s.close("invalidPayload");
@@ -287,6 +317,7 @@ export class GatewayHandler {
       keys = [...new Set(list.v.map((k) => str(k, "keys")))];
     }
     const sub = this.connect(name);
+    this.#admit(sub, (l) => l.message());
     const record = sub.record;
     s.core.emit({
       type: "attributeRequest",

@@ -274,9 +274,11 @@ export interface EmulatorOptions {
   /**
    * Rate limits reported by `getSessionLimits` and enforced per device like ThingsBoard: a
    * telemetry or attribute message takes one `telemetryMessages` token and one
-   * `telemetryDataPoints` token per value, any other device message one `messages` token
-   * (gateway traffic is not limited). A message over a limit is dropped and the session closed
-   * (v5 DISCONNECT 0x83).
+   * `telemetryDataPoints` token per value, any other device message one `messages` token. A
+   * message over a limit is dropped and the session closed (v5 DISCONNECT 0x83). The same limits
+   * apply separately to the sum of the traffic of the devices behind a gateway
+   * (`gatewayRateLimits`); there a message over a limit gets PUBACK 0x97 and the connection is
+   * closed without DISCONNECT, as ThingsBoard does.
    * @default {all null}
    */
   rateLimits?: Partial<RateLimits>;

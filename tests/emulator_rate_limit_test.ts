@@ -120,3 +120,29 @@ Deno.test("TBDeviceMqttClient stays within rate limits the emulator enforces; un
   await assert.rejects(send(unpaced, 10));
   assert.equal((await tb.waitFor("rateLimited", undefined, { since })).limit, "telemetryMessages");
 });
+
+Deno.test("startEmulator() limits the traffic behind a gateway as a whole: PUBACK 0x97, then close", async () => {
+  await using tb = await startEmulator({
+    devices: [{ name: "gw", accessToken: "G", gateway: true }],
+    rateLimits: { telemetryMessages: "3:3600" },
+  });
+  const c = await connectClient(tb.port, { username: "G", protocolVersion: 5 });
+  const gw = "v1/gateway/telemetry";
+  await c.client.publishAsync(gw, '{"A":[{"t":1}],"B":[{"t":1}]}', { qos: 1 }); // 2 messages
+  await c.client.publishAsync(gw, '{"A":[{"t":2}]}', { qos: 1 }); // the 3rd
+  // The gateway's own telemetry has its own (device) bucket.
+  await c.client.publishAsync(TELEMETRY, '{"own":1}', { qos: 1 });
+  const since = tb.lastSeq;
+  c.client.publish(gw, '{"B":[{"t":3}]}', { qos: 1 });
+  const limited = await tb.waitFor("rateLimited", undefined, { since });
+  assert.equal(limited.device, "B");
+  assert.equal(limited.limit, "telemetryMessages");
+  await c.closed;
+  const puback = c.packets.filter((p) => p.cmd === "puback").at(-1);
+  assert.equal(puback?.reasonCode, 0x97);
+  assert.equal(c.packets.some((p) => p.cmd === "disconnect"), false);
+  await c.end();
+  assert.deepEqual(tb.getTelemetry("A").t?.map((e) => e.value), [1, 2]);
+  assert.deepEqual(tb.getTelemetry("B").t?.map((e) => e.value), [1]);
+  assert.equal(tb.getTelemetry("gw").own?.length, 1);
+});
