@@ -41,6 +41,13 @@ import type { WaitForMsgOptions } from "./poll.ts";
 import { countDataPoints } from "./ratelimit.ts";
 import { TelemetryBatch } from "../telemetry/mod.ts";
 import { checkRequestId, type RpcHandler } from "./rpc.ts";
+import { OtaManager } from "./_ota.ts";
+import type {
+  FirmwareAssignedCallback,
+  OtaPackage,
+  OtaType,
+  UpdateFirmwareOptions,
+} from "./ota.ts";
 import { Session } from "./session.ts";
 import { Topics } from "./topics.ts";
 
@@ -67,6 +74,7 @@ import { Topics } from "./topics.ts";
  */
 export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEventMap> {
   #s: Session;
+  #ota: OtaManager;
 
   /**
    * Creates a client; nothing happens on the network until {@linkcode TBDeviceMqttClient.connect}.
@@ -86,6 +94,7 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
     this.#s = new Session(options, (type, detail) => {
       this.dispatchEvent(new CustomEvent(type, { detail }));
     });
+    this.#ota = new OtaManager(this.#s);
   }
 
   /** Lifecycle state: `disconnected`, `connecting`, `connected`, `reconnecting` or `closing`. */
@@ -477,6 +486,74 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
     }
     const qos = this.#s.qos(options.qos);
     await this.#s.sendJson("claim request", Topics.claim, body, qos, options.signal);
+  }
+
+  /**
+   * Updates the firmware (or with `type: "software"` the software) over
+   * ThingsBoard's OTA API: asks for the assigned package (`fw_title`,
+   * `fw_version`, `fw_size`, `fw_checksum`, `fw_checksum_algorithm`),
+   * compares it with the installed one, downloads it in chunks (a fresh
+   * request id per update, each chunk with a timeout and retries), verifies
+   * the checksum (MD5, SHA256/384/512, CRC32, MURMUR3_32/128) and reports
+   * `fw_state` telemetry on the way: `DOWNLOADING`, `DOWNLOADED`,
+   * `VERIFIED`, then with `onPackage` `UPDATING` and `UPDATED`, or `FAILED`
+   * with `fw_error` (with `current_fw_title`/`current_fw_version`).
+   * When the assigned package is the installed one it only reports
+   * `UPDATED` (the report a device makes after rebooting into a new image).
+   * Calls of the same type run one after another. Chunk requests go out at
+   * QoS 0 and are sent again after a reconnect or a timeout.
+   *
+   * @param options Installed version, chunk size, timeouts, `onPackage`, signal.
+   * @returns The verified package, or `undefined` when it is already installed.
+   * @throws {OtaError} `NO_PACKAGE`, `SERVER_ERROR` (with ThingsBoard's text),
+   * `TIMEOUT`, `CHECKSUM_MISMATCH`, `SIZE_MISMATCH`, `APPLY_FAILED`, …
+   * @throws {RangeError} before sending, for a chunk size that is not a positive
+   * integer or exceeds the server's maximum payload size, or a bad timeout.
+   * @throws {DOMException} `AbortError` (the signal's reason) when aborted.
+   *
+   * @example
+   * ```ts ignore
+   * const pkg = await client.updateFirmware({
+   *   currentTitle: "thermostat",
+   *   currentVersion: "1.1.0",
+   *   onPackage: (pkg) => Deno.writeFile("/var/lib/app/firmware.bin", pkg.data),
+   * });
+   * console.log(pkg ? `installed ${pkg.version}` : "up to date");
+   * ```
+   */
+  updateFirmware(options: UpdateFirmwareOptions = {}): Promise<OtaPackage | undefined> {
+    return this.#ota.update(options);
+  }
+
+  /**
+   * Calls `callback` when ThingsBoard pushes a newly assigned package (a
+   * shared-attribute update with `fw_title`/`fw_version`, or `sw_*`), not
+   * when it is the installed one. Attribute responses never trigger it.
+   * Remove it with {@linkcode TBDeviceMqttClient.unsubscribeFromAttribute}.
+   *
+   * @param callback Gets the package description; pass it to `updateFirmware({ package })`.
+   * @param options `type`: firmware (default) or software.
+   * @returns The attribute subscription id.
+   *
+   * @example
+   * ```ts ignore
+   * client.onFirmwareAssigned(async (info) => {
+   *   await client.updateFirmware({ package: info, onPackage: (pkg) => flash(pkg.data) });
+   * });
+   * ```
+   */
+  onFirmwareAssigned(
+    callback: FirmwareAssignedCallback,
+    options: { type?: OtaType } = {},
+  ): number {
+    if (typeof callback !== "function") {
+      throw new TypeError("Cannot watch firmware: callback must be a function");
+    }
+    const type = options.type ?? "firmware";
+    if (type !== "firmware" && type !== "software") {
+      throw new TypeError(`Cannot watch firmware: unknown type "${String(type)}"`);
+    }
+    return this.#ota.watch(callback, type);
   }
 
   /**

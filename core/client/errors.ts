@@ -131,3 +131,71 @@ export class InvalidMessageError extends SyntaxError {
     this.topic = topic;
   }
 }
+
+/**
+ * Why a firmware or software update failed ({@linkcode OtaError.code}):
+ * - `NO_PACKAGE`: no package is assigned (no `fw_title`/`fw_version`).
+ * - `URL_PACKAGE`: the package is a URL to download from, not served over MQTT.
+ * - `UNSUPPORTED_ALGORITHM`: an unknown `fw_checksum_algorithm`.
+ * - `SERVER_ERROR`: ThingsBoard published an error on `v2/fw/error` (e.g.
+ *   `PAYLOAD_TOO_LARGE`, `NOT_FOUND`) and closed the session.
+ * - `TIMEOUT`: a chunk did not arrive after every retry.
+ * - `SIZE_MISMATCH`: a chunk was not as long as `fw_size` implies (the package changed?).
+ * - `CHECKSUM_MISMATCH`: the downloaded bytes do not match `fw_checksum`.
+ * - `APPLY_FAILED`: the `onPackage` callback threw.
+ *
+ * @example
+ * ```ts
+ * import type { OtaErrorCode } from "@tbwasm/sdk";
+ * const retryable = (code: OtaErrorCode) => code === "TIMEOUT" || code === "SERVER_ERROR";
+ * ```
+ */
+export type OtaErrorCode =
+  | "NO_PACKAGE"
+  | "URL_PACKAGE"
+  | "UNSUPPORTED_ALGORITHM"
+  | "SERVER_ERROR"
+  | "TIMEOUT"
+  | "SIZE_MISMATCH"
+  | "CHECKSUM_MISMATCH"
+  | "APPLY_FAILED";
+
+/**
+ * A firmware or software update failed; `code` says why and, for
+ * `SERVER_ERROR`, `serverError` holds ThingsBoard's text. The failure was
+ * also reported to ThingsBoard as `fw_state: "FAILED"` with `fw_error`
+ * (`sw_…` for software).
+ *
+ * @example
+ * ```ts
+ * import { OtaError } from "@tbwasm/sdk";
+ * const e = new OtaError("SERVER_ERROR", 'Cannot download firmware: the server answered "NOT_FOUND"', {
+ *   serverError: "NOT_FOUND",
+ * });
+ * console.log(e.code, e.serverError); // SERVER_ERROR NOT_FOUND
+ * ```
+ */
+export class OtaError extends Error {
+  /** Why the update failed. */
+  readonly code: OtaErrorCode;
+  /** ThingsBoard's error text from `v2/fw/error`, for `SERVER_ERROR`. */
+  readonly serverError: string | undefined;
+
+  /**
+   * Creates the error.
+   *
+   * @param code Why the update failed.
+   * @param message Message in std style, without trailing period.
+   * @param options `cause`, and `serverError` for `SERVER_ERROR`.
+   */
+  constructor(
+    code: OtaErrorCode,
+    message: string,
+    options: ErrorOptions & { serverError?: string } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "OtaError";
+    this.code = code;
+    this.serverError = options.serverError;
+  }
+}

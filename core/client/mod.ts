@@ -35,6 +35,18 @@ export { DEVICE_SUBSCRIPTIONS, Topics } from "./topics.ts";
 export {
   InvalidAttributeKeyError,
   InvalidMessageError,
+  OtaError,
+  type OtaErrorCode,
   ProvisionError,
   RpcError,
 } from "./errors.ts";
+export type {
+  ChecksumAlgorithm,
+  FirmwareAssignedCallback,
+  OtaPackage,
+  OtaPackageInfo,
+  OtaProgress,
+  OtaState,
+  OtaType,
+  UpdateFirmwareOptions,
+} from "./ota.ts";

@@ -38,6 +38,14 @@ export interface RouterHost {
   timers: Timers;
 }
 
+/** Where OTA messages go (binary chunks: never JSON-parsed here). */
+export interface OtaRoute {
+  /** Handles one `v2/fw/…` or `v2/sw/…` message. */
+  route(packet: PublishPacket): void;
+  /** Fails running downloads (the client is closing). */
+  close(error: Error): void;
+}
+
 const decoder = new TextDecoder();
 
 /** The inbound side of a device client. */
@@ -52,6 +60,8 @@ export class Router {
   readonly inbox: Inbox;
   /** The server-side RPC handler. */
   rpcHandler: RpcHandler | undefined;
+  /** Receives `v2/fw/…` and `v2/sw/…` messages (OTA chunks and errors). */
+  ota: OtaRoute | undefined;
   #host: RouterHost;
 
   /**
@@ -109,6 +119,9 @@ export class Router {
   route(packet: PublishPacket): void {
     const { topic } = packet;
     if (topic === Topics.attributes) return this.#onAttributeUpdate(packet);
+    if (this.ota && (topic.startsWith("v2/fw/") || topic.startsWith("v2/sw/"))) {
+      return this.ota.route(packet);
+    }
     let id = parseTopicId(topic, Topics.attributeResponse);
     if (id !== undefined) return this.#onAttributeResponse(id, packet);
     id = parseTopicId(topic, Topics.rpcRequest);
@@ -260,6 +273,7 @@ export class Router {
   close(error: Error): void {
     this.attributeRequests.rejectAll(error);
     this.rpcCalls.rejectAll(error);
+    this.ota?.close(error);
     this.inbox.close();
   }
 }
