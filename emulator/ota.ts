@@ -7,8 +7,8 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { ReasonCode } from "../core/codec/mod.ts";
+import { computeChecksum, isChecksumAlgorithm } from "../core/client/_checksum.ts";
 import type { Core } from "./core.ts";
 import type { Session } from "./session.ts";
 import { type DeviceRecord, storeTelemetry } from "./store.ts";
@@ -42,73 +42,14 @@ const KEYS = [
   "tag",
 ];
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of data) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function murmur3Hash32(data: Uint8Array): number {
-  let h = 0;
-  const n = data.length & ~3;
-  const mix = (k: number) => {
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    return Math.imul(k, 0x1b873593);
-  };
-  for (let i = 0; i < n; i += 4) {
-    h ^= mix(data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  let k = 0;
-  const rest = data.length & 3;
-  if (rest === 3) k ^= data[n + 2]! << 16;
-  if (rest >= 2) k ^= data[n + 1]! << 8;
-  if (rest >= 1) h ^= mix(k ^ data[n]!);
-  h ^= data.length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/** Guava's `HashCode.fromInt(x).toString()`: the int's bytes little-endian, in hex. */
-function littleEndianHex(x: number): string {
-  let s = "";
-  for (let i = 0; i < 4; i++) s += ((x >>> (8 * i)) & 0xff).toString(16).padStart(2, "0");
-  return s;
-}
-
 /** The checksum ThingsBoard computes for a package (lower-case hex). */
 export function checksum(algorithm: ChecksumAlgorithm, data: Uint8Array): string {
-  switch (algorithm) {
-    case "MD5":
-    case "SHA256":
-    case "SHA384":
-    case "SHA512":
-      return createHash(algorithm.toLowerCase()).update(data).digest("hex");
-    case "CRC32":
-      return littleEndianHex(crc32(data));
-    case "MURMUR3_32":
-      return littleEndianHex(murmur3Hash32(data));
-    default:
-      throw new TypeError(
-        `Cannot assign OTA package: unsupported checksum algorithm "${algorithm}"`,
-      );
+  if (!isChecksumAlgorithm(algorithm)) {
+    throw new TypeError(
+      `Cannot assign OTA package: unsupported checksum algorithm "${algorithm}"`,
+    );
   }
+  return computeChecksum(algorithm, data);
 }
 
 /** Validates a spec into a stored package. */

@@ -175,8 +175,8 @@ export interface ProvisionProfileSpec {
 export type OtaType = "firmware" | "software";
 
 /**
- * Checksum algorithms of OTA packages (ThingsBoard's names). CRC32 and MURMUR3_32
- * are written as Guava does: the 4 bytes little-endian, in hex.
+ * Checksum algorithms of OTA packages (ThingsBoard's names). CRC32 and MurmurHash3
+ * are written as Guava does: little-endian bytes, in hex.
  *
  * @example
  * ```ts
@@ -184,7 +184,14 @@ export type OtaType = "firmware" | "software";
  * const a: ChecksumAlgorithm = "SHA256";
  * ```
  */
-export type ChecksumAlgorithm = "MD5" | "SHA256" | "SHA384" | "SHA512" | "CRC32" | "MURMUR3_32";
+export type ChecksumAlgorithm =
+  | "MD5"
+  | "SHA256"
+  | "SHA384"
+  | "SHA512"
+  | "CRC32"
+  | "MURMUR3_32"
+  | "MURMUR3_128";
 
 /**
  * An OTA package to assign to a device with {@linkcode Emulator.assignOtaPackage}.
