@@ -37,6 +37,8 @@ export class PeerConnection {
   #disconnected = false;
   /** Protocol level of the client's CONNECT (4 until it arrived). */
   version: 4 | 5 = 4;
+  /** Largest packet the client may send: the Maximum Packet Size of the CONNACK sent by {@linkcode accept}. */
+  maxPacketSize = Infinity;
 
   /** Settles when the read loop ended. */
   readonly done: Promise<void>;
@@ -138,6 +140,9 @@ export class PeerConnection {
       throw new AssertionError({ message: `${rule}: client sent ${toHex(bytes)}` });
     };
     if (this.#disconnected) fail("[MQTT-3.14.4-1] a packet after DISCONNECT");
+    if (bytes.length > this.maxPacketSize) {
+      fail(`[MQTT-3.2.2-15] a packet above the Maximum Packet Size (${this.maxPacketSize})`);
+    }
     if (this.#count++ === 0) {
       if (p.type !== "connect") fail("[MQTT-3.1.0-1] the first packet must be CONNECT");
       else this.version = p.protocolVersion === 5 ? 5 : 4;
@@ -209,6 +214,16 @@ export class PeerConnection {
     reasonCode: 0,
   }): Promise<PacketOf<"connect">> {
     const connect = await this.expect("connect");
+    try {
+      const sent = typeof connack === "string"
+        ? decodePacket(hex(connack), { protocolVersion: this.version })
+        : connack;
+      if (sent.type === "connack") {
+        this.maxPacketSize = sent.properties?.maximumPacketSize ?? Infinity;
+      }
+    } catch {
+      // a CONNACK the client must refuse: no limit to enforce
+    }
     await this.send(connack);
     return connect;
   }

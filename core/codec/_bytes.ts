@@ -52,6 +52,8 @@ export function writeBinary(buf: Uint8Array, pos: number, data: Uint8Array): num
 
 /** Longest topic name remembered by {@linkcode Reader.topic}. */
 const TOPIC_CACHE_BYTES = 256;
+/** Number of topic names remembered by {@linkcode Reader.topic} (a power of two). */
+const TOPIC_CACHE_SLOTS = 4;
 
 /**
  * A bounds-checked cursor over one packet's bytes. `delta` maps buffer
@@ -158,24 +160,43 @@ export class Reader {
   }
 
   /**
-   * Reads a length-prefixed UTF-8 topic name, reusing the previous string
-   * when the bytes repeat (streams often carry one topic over and over), so
-   * a repeated topic costs a compare instead of a new string. Sets
-   * {@linkcode Reader.topicWildcard} (remembered with the cached topic).
+   * Reads a length-prefixed UTF-8 topic name, reusing an earlier string when
+   * the bytes repeat (streams carry a few topics over and over, e.g.
+   * attribute updates between RPC requests), so a repeated topic costs a
+   * byte compare instead of a new string. Sets {@linkcode Reader.topicWildcard}
+   * (remembered with the cached topic).
+   *
+   * Up to {@linkcode TOPIC_CACHE_SLOTS} topics of at most
+   * {@linkcode TOPIC_CACHE_BYTES} bytes are kept; the last one hit is checked
+   * first. A hit needs the same length and every byte equal. Replacement is
+   * CLOCK (second chance): a topic hit since the hand last passed survives,
+   * so one-off topics (each RPC request has its own id) do not evict the
+   * steady ones.
    */
   topic(what: string): string {
     const len = this.u16(what);
     this.#need(len, what);
     const buf = this.buf;
     const start = this.pos;
-    const cache = this.#topicBytes;
-    if (len === this.#topicLength && cache !== undefined) {
+    const last = this.#lastBytes;
+    if (len === this.#lastLength && last !== undefined) {
       let i = 0;
-      while (i < len && cache[i] === buf[start + i]) i++;
+      while (i < len && last[i] === buf[start + i]) i++;
       if (i === len) {
         this.pos += len;
-        this.topicWildcard = this.#topicWildcard;
-        return this.#topic;
+        this.topicWildcard = this.#lastWildcard;
+        return this.#lastTopic;
+      }
+    }
+    const cache = this.#topicBytes;
+    if (cache !== undefined) {
+      const k = this.#findTopic(cache, len, start);
+      if (k >= 0) {
+        this.#topicUsed[k] = 1;
+        this.#use(k);
+        this.pos += len;
+        this.topicWildcard = this.#lastWildcard;
+        return this.#lastTopic;
       }
     }
     const s = readUtf8(buf, start, start + len);
@@ -184,23 +205,77 @@ export class Reader {
     }
     const wildcard = s.includes("+") || s.includes("#");
     this.topicWildcard = wildcard;
-    if (len <= TOPIC_CACHE_BYTES) {
-      const bytes = this.#topicBytes ??= new Uint8Array(TOPIC_CACHE_BYTES);
-      for (let i = 0; i < len; i++) bytes[i] = buf[start + i]!;
-      this.#topicLength = len;
-      this.#topic = s;
-      this.#topicWildcard = wildcard;
-    }
+    if (len <= TOPIC_CACHE_BYTES) this.#remember(s, len, start, wildcard);
     this.pos += len;
     return s;
   }
 
+  /** Slot other than the last one holding the `len` bytes at `buf[start..]`, or -1. */
+  #findTopic(cache: Uint8Array[], len: number, start: number): number {
+    const buf = this.buf;
+    const lengths = this.#topicLengths;
+    for (let k = 0; k < TOPIC_CACHE_SLOTS; k++) {
+      if (lengths[k] !== len || k === this.#lastSlot) continue;
+      const bytes = cache[k]!;
+      let i = 0;
+      while (i < len && bytes[i] === buf[start + i]) i++;
+      if (i === len) return k;
+    }
+    return -1;
+  }
+
+  /**
+   * Caches topic `s` (its `len` bytes at `buf[start..]`) in the slot the CLOCK
+   * hand picks; the last slot hit counts as used (its repeated hits set no bit).
+   */
+  #remember(s: string, len: number, start: number, wildcard: boolean): void {
+    const cache = this.#topicBytes ??= Array.from(
+      { length: TOPIC_CACHE_SLOTS },
+      () => new Uint8Array(TOPIC_CACHE_BYTES),
+    );
+    const used = this.#topicUsed;
+    used[this.#lastSlot] = 1;
+    let k = this.#topicHand;
+    while (used[k] === 1) {
+      used[k] = 0;
+      k = (k + 1) & (TOPIC_CACHE_SLOTS - 1);
+    }
+    this.#topicHand = (k + 1) & (TOPIC_CACHE_SLOTS - 1);
+    const bytes = cache[k]!;
+    const buf = this.buf;
+    for (let i = 0; i < len; i++) bytes[i] = buf[start + i]!;
+    this.#topicLengths[k] = len;
+    this.#topics[k] = s;
+    this.#topicWildcards[k] = wildcard ? 1 : 0;
+    this.#use(k);
+  }
+
+  /** Makes slot `k` the one checked first. */
+  #use(k: number): void {
+    this.#lastSlot = k;
+    this.#lastLength = this.#topicLengths[k]!;
+    this.#lastBytes = this.#topicBytes![k]!;
+    this.#lastTopic = this.#topics[k]!;
+    this.#lastWildcard = this.#topicWildcards[k] === 1;
+  }
+
   /** Whether the last {@linkcode Reader.topic} result contains `+` or `#`. */
   topicWildcard = false;
-  #topicBytes: Uint8Array | undefined;
-  #topicLength = -1;
-  #topic = "";
-  #topicWildcard = false;
+  /** Cached topics' bytes, one array of {@linkcode TOPIC_CACHE_BYTES} per slot (allocated on first use). */
+  #topicBytes: Uint8Array[] | undefined;
+  /** Byte length of each slot's topic, -1 for an empty slot. */
+  #topicLengths = new Int32Array(TOPIC_CACHE_SLOTS).fill(-1);
+  #topics: string[] = new Array<string>(TOPIC_CACHE_SLOTS).fill("");
+  #topicWildcards = new Uint8Array(TOPIC_CACHE_SLOTS);
+  /** CLOCK reference bits: 1 when the slot was hit since the hand last passed. */
+  #topicUsed = new Uint8Array(TOPIC_CACHE_SLOTS);
+  #topicHand = 0;
+  /** The slot checked first (the last hit or insert), copied into fields for the fast path. */
+  #lastSlot = 0;
+  #lastLength = -1;
+  #lastBytes: Uint8Array | undefined;
+  #lastTopic = "";
+  #lastWildcard = false;
 
   /** Reads length-prefixed binary data. */
   binary(what: string): Uint8Array {

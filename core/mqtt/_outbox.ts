@@ -1,12 +1,14 @@
 /**
- * The outgoing side of a client: the bounded queue, the in-flight window,
- * packet identifiers and subscription requests, moved onto the current
- * connection as room allows. Private to the client.
+ * The outgoing side of a client: the bounded queue and the in-flight window,
+ * refilled onto the current connection as room allows, within the current
+ * server's limits. Subscription requests ({@linkcode SubscriptionRequests})
+ * and the resend after a reconnect ({@linkcode ResendList}) have their own
+ * modules. Private to the client.
  *
  * @module
  */
 
-import type { PublishPacket, Subscription } from "../codec/types.ts";
+import type { Packet, PublishPacket } from "../codec/types.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import { asError, type Connection } from "./_connection.ts";
 import { PayloadTooLargeError } from "./errors.ts";
@@ -15,18 +17,22 @@ import { abortError, timeoutError } from "./_dom_errors.ts";
 import { InflightTable, type PublishResult, type Reject, type Resolve } from "./inflight.ts";
 import { PacketIdAllocator } from "./packet_id.ts";
 import { MessageQueue, type QueueOptions } from "./queue.ts";
-import { SubscriptionRegistry, type SubscriptionRequest } from "./subscriptions.ts";
+import { SubscriptionRegistry } from "./subscriptions.ts";
 import { publishSizeBound } from "./_validate.ts";
+import { ResendList } from "./_resend.ts";
+import { SubscriptionRequests } from "./_sub_requests.ts";
 
 /** Buffered bytes above which new messages wait in the queue. */
 const HIGH_WATER_MARK = 1 << 20;
 
-/** Queue, in-flight window and subscription requests of one client. */
+/** Queue and in-flight window of one client, and its per-connection send limits. */
 export class Outbox {
   readonly inflight: InflightTable;
   readonly queue: MessageQueue;
   readonly subs: SubscriptionRegistry = new SubscriptionRegistry();
   readonly ids: PacketIdAllocator = new PacketIdAllocator();
+  /** SUBSCRIBE/UNSUBSCRIBE requests and resubscription. */
+  readonly requests: SubscriptionRequests;
   /** The open connection (also while closing), or `undefined`. */
   conn: Connection | undefined;
   /** `true` while new messages may go straight to the connection (state `"connected"`). */
@@ -39,10 +45,9 @@ export class Outbox {
   maxQos: 0 | 1 = 1;
   /** Whether the server accepts retained messages now (its MQTT 5 Retain Available). */
   retainAvailable = true;
-  /** In-flight messages of an earlier connection, resent as the window allows (from `#resendAt`). */
-  #resend: PublishPacket[] = [];
-  #resendAt = 0;
-  #sizeOf: (packet: PublishPacket) => number;
+  /** In-flight messages of an earlier connection, resent as the window allows. */
+  #resend = new ResendList();
+  #lengthOf: (packet: Packet) => number;
   #flushWaiters: (() => void)[] = [];
   #clock: Clock;
   #refillTimer: TimerHandle | undefined;
@@ -54,28 +59,34 @@ export class Outbox {
    * @param maxInflight In-flight capacity.
    * @param queue Queue options.
    * @param onError Told about failures nobody awaits.
-   * @param sizeOf Exact encoded size of a PUBLISH.
+   * @param lengthOf Exact encoded size of a packet on the current protocol level.
    * @param clock Timers (for batched window refills).
    */
   constructor(
     maxInflight: number,
     queue: QueueOptions | undefined,
     onError: (error: Error) => void,
-    sizeOf: (packet: PublishPacket) => number,
+    lengthOf: (packet: Packet) => number,
     clock: Clock,
   ) {
-    this.#sizeOf = sizeOf;
+    this.#lengthOf = lengthOf;
     this.#clock = clock;
     this.#nudge = new AckNudge(clock, this);
     this.inflight = new InflightTable(maxInflight);
     this.window = maxInflight;
     this.queue = new MessageQueue(queue, onError);
     this.#onError = onError;
+    this.requests = new SubscriptionRequests(this, this.subs, lengthOf, onError);
   }
 
   /** Queued plus in-flight messages. */
   get pendingCount(): number {
     return this.queue.size + this.inflight.size;
+  }
+
+  /** A free packet identifier (for a message or a request), or 0 when all are in use. */
+  nextId(): number {
+    return this.ids.next(this.#idInUse);
   }
 
   /**
@@ -112,11 +123,12 @@ export class Outbox {
   }
 
   /**
-   * Refuses a message that outgrew the current limit (a reconnect can bring
+   * Refuses a message that outgrew the current limits (a reconnect can bring
    * a smaller server Maximum Packet Size); sending it would only get the
    * connection closed, again after every reconnect.
+   * @throws {RangeError | PayloadTooLargeError} If the server would refuse it.
    */
-  #checkSize(packet: PublishPacket): void {
+  checkSendable(packet: PublishPacket): void {
     // Queued while another server (or none) set the limits [MQTT-3.2.2-11] [MQTT-3.2.2-14].
     if (packet.qos > this.maxQos) {
       throw new RangeError(
@@ -129,12 +141,14 @@ export class Outbox {
       );
     }
     if (packet.properties === undefined && publishSizeBound(packet) <= this.maxPacketSize) return;
-    const size = this.#sizeOf(packet);
+    const size = this.#lengthOf(
+      packet.qos && !packet.packetId ? { ...packet, packetId: 1 } : packet,
+    );
     if (size > this.maxPacketSize) throw new PayloadTooLargeError(size, this.maxPacketSize);
   }
 
   #send(conn: Connection, packet: PublishPacket, resolve?: Resolve, reject?: Reject): void {
-    this.#checkSize(packet);
+    this.checkSendable(packet);
     if (packet.qos === 0) return conn.send(packet, resolve, reject);
     const id = this.ids.next(this.#idInUse);
     packet.packetId = id;
@@ -168,47 +182,10 @@ export class Outbox {
     });
   }
 
-  /** Subscribes (remembering the subscriptions); settles with the SUBACK codes. */
-  subscribe(subs: Subscription[], signal: AbortSignal | undefined): Promise<number[]> {
-    return new Promise<number[]>((resolve, reject) => {
-      if (signal?.aborted) throw abortError("Cannot subscribe: aborted", signal);
-      this.subs.remember(subs);
-      const request: SubscriptionRequest = {
-        kind: "subscribe",
-        subscriptions: subs,
-        topicFilters: [],
-        resolve: (codes) => (signal?.removeEventListener("abort", onAbort), resolve(codes)),
-        reject: (e) => (signal?.removeEventListener("abort", onAbort), reject(e)),
-      };
-      const onAbort = () => {
-        this.subs.cancel(request);
-        this.subs.forget(subs.map((s) => s.topicFilter));
-        reject(abortError("Cannot subscribe: aborted", signal));
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.request(request);
-    });
-  }
-
-  /** Forgets topic filters and unsubscribes; offline it resolves at once. */
-  unsubscribe(filters: string[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.subs.forget(filters);
-      if (!this.accepting || !this.conn) return resolve();
-      this.request({
-        kind: "unsubscribe",
-        subscriptions: [],
-        topicFilters: filters,
-        resolve: () => resolve(),
-        reject,
-      });
-    });
-  }
-
   /** Moves queued messages to the connection while there is room; wakes `whenFlushed()` waiters. */
   pump(force = false): void {
     const conn = this.conn;
-    if (conn !== undefined && this.#resendAt < this.#resend.length) this.#resendDue(conn);
+    if (conn !== undefined && this.#resend.pending) this.#resend.sendDue(this, conn);
     // Under load, refill the in-flight window a few slots at a time rather than one per PUBACK, so
     // that a server acknowledging one message per segment does not get one small write per
     // message. A refill that is declined waits for one timer tick, never for more acknowledgements:
@@ -235,7 +212,7 @@ export class Outbox {
       try {
         this.#send(conn, packet, resolve, reject);
       } catch (e) {
-        this.#fail(e, reject);
+        this.fail(e, reject);
       }
     }
     if (this.#flushWaiters.length > 0 && this.isFlushed()) this.wake();
@@ -252,7 +229,7 @@ export class Outbox {
   }
 
   /** Rejects a message's promise, or reports the failure when nobody awaits it. */
-  #fail(e: unknown, reject: Reject | undefined): void {
+  fail(e: unknown, reject: Reject | undefined): void {
     const error = asError(e);
     if (reject) reject(error);
     else this.#onError(error);
@@ -294,29 +271,6 @@ export class Outbox {
     for (const w of waiters) w();
   }
 
-  /** Sends a SUBSCRIBE/UNSUBSCRIBE now, or keeps it for the next connection. */
-  request(request: SubscriptionRequest): void {
-    const conn = this.conn;
-    if (!conn || !this.accepting) return this.subs.defer(request);
-    const id = this.ids.next(this.#idInUse);
-    if (id === 0) {
-      return request.reject(
-        new RangeError("Cannot subscribe: all 65535 packet identifiers are in use"),
-      );
-    }
-    this.subs.sent(id, request);
-    try {
-      conn.send(
-        request.kind === "subscribe"
-          ? { type: "subscribe", packetId: id, subscriptions: request.subscriptions }
-          : { type: "unsubscribe", packetId: id, topicFilters: request.topicFilters },
-      );
-    } catch (e) {
-      this.subs.take(id);
-      request.reject(asError(e));
-    }
-  }
-
   /**
    * Starts a new session on `conn`: subscribes again (the server keeps no
    * session), resends unacknowledged QoS 1 messages with DUP, then the queue.
@@ -326,58 +280,15 @@ export class Outbox {
     this.accepting = true;
     this.#nudge.start();
     this.window = window;
-    const requests = this.subs.takeForReconnect();
-    const covered = new Set<string>();
-    for (const r of requests) for (const s of r.subscriptions) covered.add(s.topicFilter);
-    const rest = this.subs.active().filter((s) => !covered.has(s.topicFilter));
-    if (rest.length > 0) {
-      this.request({
-        kind: "subscribe",
-        subscriptions: rest,
-        topicFilters: [],
-        internal: true,
-        resolve: () => {},
-        reject: (e) => this.#onError(e),
-      });
-    }
-    for (const r of requests) {
-      if (r.kind === "unsubscribe") r.resolve([]); // the new session has no subscriptions to remove
-      else this.request(r);
-    }
-    this.#resend = this.inflight.ordered();
-    this.#resendAt = 0;
+    this.requests.resume();
+    this.#resend.start(this.inflight.ordered());
     this.pump();
-  }
-
-  /**
-   * Resends in-flight messages of an earlier connection, with DUP, while fewer
-   * than the window are in flight on this one: a lower Receive Maximum may
-   * have come with the reconnect [MQTT-3.3.4-7].
-   */
-  #resendDue(conn: Connection): void {
-    while (
-      this.#resendAt < this.#resend.length && !conn.closed &&
-      this.inflight.size - (this.#resend.length - this.#resendAt) < this.window
-    ) {
-      const packet = this.#resend[this.#resendAt++]!;
-      packet.dup = true; // [MQTT-3.3.1-1]
-      try {
-        this.#checkSize(packet);
-        conn.send(packet);
-      } catch (e) {
-        const slot = this.inflight.remove(packet.packetId ?? 0);
-        const reject = this.inflight.rejectAt(slot);
-        this.inflight.release(slot);
-        this.#fail(e, reject);
-      }
-    }
   }
 
   /** Forgets the connection (it ended) and cancels a pending refill or nudge. */
   detach(): void {
     this.conn = undefined;
-    this.#resend = [];
-    this.#resendAt = 0;
+    this.#resend.clear();
     if (this.#refillTimer !== undefined) this.#clock.clearTimeout(this.#refillTimer);
     this.#refillTimer = undefined;
     this.#nudge.cancel();
@@ -388,10 +299,7 @@ export class Outbox {
     this.detach();
     this.queue.rejectAll(error);
     this.inflight.rejectAll(error);
-    for (const r of this.subs.takeForReconnect()) {
-      if (r.kind === "subscribe") this.subs.defer(r); // made again on the next connect()
-      else r.resolve([]);
-    }
+    this.requests.suspend();
     this.wake();
   }
 }

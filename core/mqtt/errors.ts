@@ -202,10 +202,10 @@ export class PayloadTooLargeError extends RangeError {
    * @param what What was refused, for the message.
    */
   constructor(size: number, limit: number, what = "PUBLISH") {
-    super(
-      `Cannot send ${what}: the packet is ${size} bytes, the limit is ${limit} bytes; ` +
-        "send less data per message (split it) or raise the server's limit",
-    );
+    const hint = /^(UN)?SUBSCRIBE\b/.test(what)
+      ? "use fewer or shorter topic filters per request, or raise the server's limit"
+      : "send less data per message (split it) or raise the server's limit";
+    super(`Cannot send ${what}: the packet is ${size} bytes, the limit is ${limit} bytes; ${hint}`);
     this.name = "PayloadTooLargeError";
     this.size = size;
     this.limit = limit;
