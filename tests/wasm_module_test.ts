@@ -3,7 +3,13 @@
 
 import assert from "node:assert/strict";
 import { WASM_BASE64, WASM_SIZE } from "../wasm/_module.ts";
-import { createInstance, sharedInstance, type WasmExports, wasmModule } from "../wasm/_instance.ts";
+import {
+  base64BytesJs,
+  createInstance,
+  sharedInstance,
+  type WasmExports,
+  wasmModule,
+} from "../wasm/_instance.ts";
 import { MqttDecodeError, tsCodec } from "../core/codec/mod.ts";
 import { wasmCodec } from "../wasm/mod.ts";
 import { encodeTelemetryJson, TelemetryBatch } from "../core/telemetry/mod.ts";
@@ -17,6 +23,12 @@ Deno.test("wasm/_module.ts embeds exactly wasm/build/release.wasm", async () => 
   const file = await Deno.readFile(new URL("../wasm/build/release.wasm", import.meta.url));
   const embedded = Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0));
   assert.deepEqual(embedded, file);
+  // The fallback decoder (runtimes without Uint8Array.fromBase64) gives the same bytes.
+  assert.deepEqual(base64BytesJs(WASM_BASE64), file);
+  for (const text of ["", "a", "ab", "abc", "abcd", "\u00ff\u0000\u0080"]) {
+    const b64 = btoa(text);
+    assert.deepEqual(base64BytesJs(b64), Uint8Array.from(text, (c) => c.charCodeAt(0)), b64);
+  }
 });
 
 Deno.test("createInstance() memory is fixed: it cannot grow, so views never detach", () => {
