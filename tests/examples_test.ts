@@ -173,6 +173,46 @@ Deno.test("examples/gateway.ts connects two devices, answers RPC and stores thei
   assert.match(run.stdout, /Devices still connected: Thermometer 1/);
 });
 
+Deno.test("examples/firmware_update.ts installs the assigned firmware, then the next one pushed", async () => {
+  await withEmulator(async (tb) => {
+    const image = (n: number) => Uint8Array.from({ length: 40_000 }, (_, i) => (i * n) % 256);
+    tb.assignOtaPackage(DEVICE, { title: "thermostat", version: "1.1.0", data: image(3) });
+    const updated = (version: string) =>
+      tb.waitFor(
+        "telemetry",
+        (e) =>
+          e.values.fw_state?.some((v) => v.value === "UPDATED") === true &&
+          e.values.current_fw_version?.some((v) => v.value === version) === true,
+        {
+          timeout: 20_000,
+        },
+      );
+    const first = updated("1.1.0");
+    const run = spawnExample("firmware_update.ts", envPermissions(tb), envFor(tb));
+    await first;
+    const second = updated("1.2.0");
+    tb.assignOtaPackage(DEVICE, {
+      title: "thermostat",
+      version: "1.2.0",
+      data: image(5),
+      checksumAlgorithm: "CRC32",
+    });
+    await second;
+    assertOk(await run.done);
+    const states = tb.getTelemetry(DEVICE).fw_state?.map((e) => e.value) ?? [];
+    // QUEUED and INITIATED are the server's (as ThingsBoard writes them on assignment).
+    assert.deepEqual(states.slice(0, 7), [
+      "QUEUED",
+      "INITIATED",
+      "DOWNLOADING",
+      "DOWNLOADED",
+      "VERIFIED",
+      "UPDATING",
+      "UPDATED",
+    ]);
+  });
+});
+
 Deno.test("examples/claim_device.ts records a claim", async () => {
   await withEmulator(async (tb) => {
     const run = await spawnExample("claim_device.ts", envPermissions(tb), envFor(tb)).done;
