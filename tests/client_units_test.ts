@@ -219,6 +219,15 @@ Deno.test("parseSessionLimits() reads ThingsBoard's getSessionLimits reply", () 
       rateLimits: { messages: "10:1", telemetryMessages: null, telemetryDataPoints: null },
     },
   );
+  // A gateway's session also reports the limits on the devices behind it.
+  assert.deepEqual(
+    parseSessionLimits({
+      maxPayloadSize: 1024,
+      rateLimits: {},
+      gatewayRateLimits: { telemetryDataPoints: "100:1", messages: 5 },
+    }).gatewayRateLimits,
+    { messages: null, telemetryMessages: null, telemetryDataPoints: "100:1" },
+  );
   assert.throws(() => parseSessionLimits({ maxPayloadSize: "big" }), TypeError);
   assert.throws(() => parseSessionLimits({ maxPayloadSize: 0 }), TypeError);
 });

@@ -30,10 +30,38 @@ export interface SessionLimits {
   /** Messages ThingsBoard queues per device before authentication completes. */
   maxInflightMessages: number;
   /** Rate limits on this device's messages. */
-  rateLimits: {
-    messages: string | null;
-    telemetryMessages: string | null;
-    telemetryDataPoints: string | null;
+  rateLimits: RateLimitSpecs;
+  /**
+   * For a gateway: the limits on the traffic of all the devices behind it
+   * together (absent for other devices).
+   */
+  gatewayRateLimits?: RateLimitSpecs;
+}
+
+/**
+ * ThingsBoard's rate limits: `"capacity:seconds,…"` strings, `null` = unlimited.
+ *
+ * @example
+ * ```ts
+ * import type { RateLimitSpecs } from "@tbwasm/sdk";
+ * const r: RateLimitSpecs = { messages: "200:1,6000:60", telemetryMessages: null, telemetryDataPoints: null };
+ * ```
+ */
+export interface RateLimitSpecs {
+  /** Limit on messages other than telemetry and attributes. */
+  messages: string | null;
+  /** Limit on telemetry and attribute messages. */
+  telemetryMessages: string | null;
+  /** Limit on telemetry and attribute data points. */
+  telemetryDataPoints: string | null;
+}
+
+function specs(json: JsonValue | undefined): RateLimitSpecs {
+  const rate = isObject(json) ? json : {};
+  return {
+    messages: limit(rate.messages),
+    telemetryMessages: limit(rate.telemetryMessages),
+    telemetryDataPoints: limit(rate.telemetryDataPoints),
   };
 }
 
@@ -57,15 +85,13 @@ export function parseSessionLimits(json: JsonValue): SessionLimits {
   ) {
     throw new TypeError('expected "maxPayloadSize" to be a positive integer');
   }
-  const rate = isObject(json.rateLimits) ? json.rateLimits : {};
   return {
     maxPayloadSize,
     maxInflightMessages: typeof maxInflightMessages === "number" ? maxInflightMessages : 100,
-    rateLimits: {
-      messages: limit(rate.messages),
-      telemetryMessages: limit(rate.telemetryMessages),
-      telemetryDataPoints: limit(rate.telemetryDataPoints),
-    },
+    rateLimits: specs(json.rateLimits),
+    ...(isObject(json.gatewayRateLimits)
+      ? { gatewayRateLimits: specs(json.gatewayRateLimits) }
+      : {}),
   };
 }
 

@@ -29,7 +29,7 @@ export type {
   AttributeUpdate,
 } from "./attributes.ts";
 export type { RpcHandler, RpcRequest } from "./rpc.ts";
-export type { SessionLimits } from "./limits.ts";
+export type { RateLimitSpecs, SessionLimits } from "./limits.ts";
 export type { WaitForMsgOptions } from "./poll.ts";
 export { DEVICE_SUBSCRIPTIONS, Topics } from "./topics.ts";
 export {

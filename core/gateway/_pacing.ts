@@ -9,13 +9,9 @@
  */
 
 import type { Clock, Logger } from "../mqtt/mod.ts";
-import { isObject } from "../client/_json.ts";
 import { RateLimiter } from "../client/ratelimit.ts";
 import { defaultTimers } from "../client/requests.ts";
-import { Topics } from "../client/topics.ts";
-import type { JsonValue } from "../payload.ts";
-
-const decoder = new TextDecoder();
+import type { SessionLimits } from "../client/limits.ts";
 
 /** Paces sub-device messages once the gateway's limits are known. */
 export class Pacer {
@@ -46,34 +42,17 @@ export class Pacer {
   }
 
   /**
-   * Looks at a message to the gateway's own device topics: the answer to
-   * `getSessionLimits` carries `gatewayRateLimits` (the device client reads
-   * the rest of it).
+   * Applies the gateway's limits from ThingsBoard's session limits (the
+   * `sessionlimits` event); without `gatewayRateLimits` nothing changes.
    *
-   * @param topic Topic.
-   * @param payload Payload.
+   * @param limits The parsed `getSessionLimits` answer.
    */
-  inspect(topic: string, payload: Uint8Array): void {
-    if (!this.#enabled || !topic.startsWith(Topics.rpcResponse)) return;
-    let json: JsonValue;
-    try {
-      json = JSON.parse(decoder.decode(payload));
-    } catch {
-      return;
-    }
-    if (!isObject(json) || typeof json.maxPayloadSize !== "number") return;
-    const limits = json.gatewayRateLimits;
-    if (!isObject(limits)) return;
-    const spec = (v: JsonValue | undefined) => (typeof v === "string" ? v : null);
-    this.#limiter = new RateLimiter({
-      messages: spec(limits.messages),
-      telemetryMessages: spec(limits.telemetryMessages),
-      telemetryDataPoints: spec(limits.telemetryDataPoints),
-    }, this.#now());
+  apply(limits: SessionLimits): void {
+    const specs = limits.gatewayRateLimits;
+    if (!this.#enabled || specs === undefined) return;
+    this.#limiter = new RateLimiter(specs, this.#now());
     this.#logger.debug("Pacing devices behind the gateway by ThingsBoard's gateway rate limits", {
-      messages: spec(limits.messages),
-      telemetryMessages: spec(limits.telemetryMessages),
-      telemetryDataPoints: spec(limits.telemetryDataPoints),
+      ...specs,
     });
   }
 

@@ -110,8 +110,9 @@ export class TBGatewayMqttClient extends TypedEventTarget<TBGatewayMqttClientEve
         logger.debug("Ignored the echo of our own message", { topic: packet.topic });
         return;
       }
-      if (!this.#router.route(packet)) this.#t.pacer.inspect(packet.topic, packet.payload);
+      this.#router.route(packet);
     });
+    this.addEventListener("sessionlimits", ({ detail }) => this.#t.pacer.apply(detail));
     mqtt.addEventListener("disconnect", () => echo.disconnected());
     mqtt.addEventListener("connect", () => {
       echo.connected(mqtt.protocolVersion === 4);

@@ -36,7 +36,7 @@ export { InvalidDeviceNameError } from "./errors.ts";
 export type { AttributesResponse } from "../client/attributes.ts";
 export type { RequestOptions, SendOptions, TBDeviceMqttClientOptions } from "../client/options.ts";
 export type { TBDeviceMqttClientEventMap } from "../client/events.ts";
-export type { SessionLimits } from "../client/limits.ts";
+export type { RateLimitSpecs, SessionLimits } from "../client/limits.ts";
 export type { JsonObject, JsonValue, KeyValues, Telemetry, TimeseriesEntry } from "../payload.ts";
 export type {
   ClientState,
