@@ -19,7 +19,8 @@ import {
 import { InvalidMessageError } from "./errors.ts";
 import { Inbox } from "./poll.ts";
 import { RequestTable, type Timers } from "./requests.ts";
-import { errorReply, parseRpcRequest, type RpcHandler, type RpcRequest } from "./rpc.ts";
+import { parseRpcRequest, type RpcHandler, type RpcRequest } from "./rpc.ts";
+import { runRpcHandler } from "./_rpc_run.ts";
 import { parseTopicId, Topics } from "./topics.ts";
 
 /** What the router needs from the client. */
@@ -236,33 +237,13 @@ export class Router {
       });
       return;
     }
-    const send = (value: unknown) => {
-      if (value === undefined) return;
-      this.#host.reply(request.id, value).catch((error: Error) => {
-        this.#host.logger.error("Cannot send RPC reply", { id: request.id, error: error.message });
-        this.#host.report(error);
-        if (error instanceof TypeError || error instanceof RangeError) {
-          // The handler returned something JSON cannot carry: tell the server.
-          this.#host.reply(request.id, errorReply(error)).catch(() => {});
-        }
-      });
-    };
-    const fail = (error: unknown) => {
-      this.#host.logger.warn("RPC handler failed; replying with an error", {
-        id: request.id,
-        method: request.method,
-        error: error instanceof Error ? error.message : String(error),
-      });
-      send(errorReply(error));
-    };
-    let result: unknown;
-    try {
-      result = handler(request);
-    } catch (error) {
-      return fail(error);
-    }
-    if (result instanceof Promise) result.then(send, fail);
-    else send(result);
+    runRpcHandler(handler, request, {
+      reply: (value) => this.#host.reply(request.id, value),
+      report: (error) => this.#host.report(error),
+      logger: this.#host.logger,
+      name: "RPC",
+      fields: { id: request.id, method: request.method },
+    });
   }
 
   /**

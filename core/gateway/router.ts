@@ -13,7 +13,7 @@ import type { JsonObject, JsonValue } from "../payload.ts";
 import { isObject } from "../client/_json.ts";
 import { InvalidMessageError } from "../client/errors.ts";
 import { RequestTable, type Timers } from "../client/requests.ts";
-import { errorReply } from "../client/rpc.ts";
+import { runRpcHandler } from "../client/_rpc_run.ts";
 import {
   type GatewayRpcRequest,
   parseDisconnectNotice,
@@ -188,37 +188,12 @@ export class GatewayRouter {
       return;
     }
     const { device, id } = request;
-    const send = (value: unknown) => {
-      if (value === undefined) return;
-      this.#host.reply(device, id, value).catch((error: Error) => {
-        this.#host.logger.error("Cannot send gateway RPC reply", {
-          device,
-          id,
-          error: error.message,
-        });
-        this.#host.report(error);
-        if (error instanceof TypeError || error instanceof RangeError) {
-          // The handler returned something JSON cannot carry: tell the server.
-          this.#host.reply(device, id, errorReply(error)).catch(() => {});
-        }
-      });
-    };
-    const fail = (error: unknown) => {
-      this.#host.logger.warn("Gateway RPC handler failed; replying with an error", {
-        device,
-        id,
-        method: request.method,
-        error: error instanceof Error ? error.message : String(error),
-      });
-      send(errorReply(error));
-    };
-    let result: unknown;
-    try {
-      result = handler(request);
-    } catch (error) {
-      return fail(error);
-    }
-    if (result instanceof Promise) result.then(send, fail);
-    else send(result);
+    runRpcHandler(handler, request, {
+      reply: (value) => this.#host.reply(device, id, value),
+      report: (error) => this.#host.report(error),
+      logger: this.#host.logger,
+      name: "Gateway RPC",
+      fields: { device, id, method: request.method },
+    });
   }
 }
