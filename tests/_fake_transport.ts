@@ -8,6 +8,7 @@
 
 import { AssertionError } from "node:assert/strict";
 import type { Clock, TimerHandle } from "../core/mqtt/clock.ts";
+import { MqttClient, type MqttClientOptions } from "../core/mqtt/mod.ts";
 import type { Transport, TransportFactory, TransportOptions } from "../core/mqtt/transport.ts";
 
 /** Parses "10 0e 00 04" (spaces optional) into bytes. */
@@ -261,4 +262,26 @@ export class FakeClock implements Clock {
     this.#now = end;
     await settle();
   }
+}
+
+/**
+ * An `MqttClient` on a fresh {@linkcode FakeNetwork} and {@linkcode FakeClock}: host "h", client
+ * id "c", reconnects after exactly 1 s (no jitter); `options` override any of it.
+ */
+export function fakeClient(options: Partial<MqttClientOptions> = {}): {
+  net: FakeNetwork;
+  clock: FakeClock;
+  client: MqttClient;
+} {
+  const net = new FakeNetwork();
+  const clock = new FakeClock();
+  const client = new MqttClient({
+    host: "h",
+    clientId: "c",
+    transport: net.factory,
+    clock,
+    reconnect: { initialDelay: 1000, jitter: 0 },
+    ...options,
+  });
+  return { net, clock, client };
 }

@@ -1,26 +1,14 @@
 // Conformance across reconnects and malformed input: the new server's limits apply to resent and
 // queued messages, and a malformed packet is answered with DISCONNECT 0x81 on MQTT 5.
 import assert from "node:assert/strict";
-import { MqttClient, type MqttClientOptions, ProtocolViolationError } from "../core/mqtt/mod.ts";
-import { FakeClock, FakeNetwork } from "./_fake_transport.ts";
+import { MqttClient, ProtocolViolationError } from "../core/mqtt/mod.ts";
+import { fakeClient } from "./_fake_transport.ts";
 import { StrictPeer } from "./mqtt_conformance_peer.ts";
 
 const X = new TextEncoder().encode("x");
 const CONNECT = "10 0e 00 04 4d 51 54 54 05 02 00 3c 00 00 01 63";
 
-function fake(options: Partial<MqttClientOptions> = {}) {
-  const net = new FakeNetwork();
-  const clock = new FakeClock();
-  const client = new MqttClient({
-    host: "h",
-    clientId: "c",
-    transport: net.factory,
-    clock,
-    reconnect: { initialDelay: 1000, jitter: 0 },
-    ...options,
-  });
-  return { net, clock, client };
-}
+const fake = fakeClient;
 
 /** PUBLISH "t" "x" with QoS 1 and DUP 1 (MQTT 5). */
 const dup = (id: number) => `3a 07 00 01 74 00 ${id.toString(16).padStart(2, "0")} 00 78`;

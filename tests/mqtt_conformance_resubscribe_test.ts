@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { MqttClient, type MqttClientOptions, PayloadTooLargeError } from "../core/mqtt/mod.ts";
 import type { SubscribePacket } from "../core/codec/types.ts";
-import { FakeClock, FakeNetwork } from "./_fake_transport.ts";
+import { fakeClient } from "./_fake_transport.ts";
 import { StrictPeer } from "./mqtt_conformance_peer.ts";
 
 const CONNECT = "10 0e 00 04 4d 51 54 54 05 02 00 3c 00 00 01 63";
@@ -23,13 +23,7 @@ function subscribe(id: number, filters: string[]): string {
 const suback = (id: number, n: number) => `90 ${hex2(3 + n)} 00 ${hex2(id)} 00` + " 01".repeat(n);
 
 function fake(options: Partial<MqttClientOptions> = {}) {
-  const net = new FakeNetwork();
-  const clock = new FakeClock();
-  const client = new MqttClient({
-    host: "h",
-    clientId: "c",
-    transport: net.factory,
-    clock,
+  const { net, clock, client } = fakeClient({
     reconnect: { initialDelay: 1000, maxDelay: 1000, jitter: 0 },
     ...options,
   });

@@ -1,21 +1,12 @@
 // Conformance of MqttClient where timing or exact silence matters: scripted transport, fake clock.
 import assert from "node:assert/strict";
-import { ConnectionClosedError, MqttClient, type MqttClientOptions } from "../core/mqtt/mod.ts";
-import { FakeClock, FakeNetwork, settle } from "./_fake_transport.ts";
+import { ConnectionClosedError, type MqttClientOptions } from "../core/mqtt/mod.ts";
+import { fakeClient, settle } from "./_fake_transport.ts";
 
 const X = new TextEncoder().encode("x");
 
 async function connected(options: Partial<MqttClientOptions>, connack = "20 03 00 00 00") {
-  const net = new FakeNetwork();
-  const clock = new FakeClock();
-  const client = new MqttClient({
-    host: "h",
-    clientId: "c",
-    transport: net.factory,
-    clock,
-    reconnect: { initialDelay: 1000, jitter: 0 },
-    ...options,
-  });
+  const { net, clock, client } = fakeClient(options);
   const p = client.connect();
   const t = await net.connection(0);
   t.respond(connack);
