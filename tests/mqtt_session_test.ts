@@ -215,12 +215,19 @@ Deno.test("MqttClient reconnects with exponential backoff, reset only after a st
   assert.deepEqual(delays, [100, 300, 900, 2700]);
   await clock.advance(2700);
   const t2 = await accept(net, 2);
-  // a connection that lasted 30 s starts the sequence again
-  await clock.advance(30_000);
-  t2.respond("d0 00");
-  t2.end();
+  // a session taken over keeps growing the backoff, however long it lasted
+  await clock.advance(60_000);
+  t2.respond("e0 02 8e 00");
   await settle();
-  assert.deepEqual(delays, [100, 300, 900, 2700, 100]);
+  assert.deepEqual(delays, [100, 300, 900, 2700, 8100]);
+  await clock.advance(8100);
+  const t3 = await accept(net, 3);
+  // a connection that lasted 5 s (a broker restart, say) starts the sequence again
+  await clock.advance(5_000);
+  t3.respond("d0 00");
+  t3.end();
+  await settle();
+  assert.deepEqual(delays, [100, 300, 900, 2700, 8100, 100]);
   await client.disconnect();
   assert.equal(client.state, "disconnected");
   assert.equal(clock.pending, 0);

@@ -217,7 +217,7 @@ export class Lifecycle {
     const conn = this.out.conn;
     if (!conn) return;
     this.out.detach(); // from here on nothing but the DISCONNECT reaches this connection
-    this.#reconnect.lost();
+    this.#reconnect.lost(reasonCode);
     this.#keepalive.stop();
     this.#dispatch.ctx.inboundQos2.clear();
     if (disconnect !== undefined && this.version === 5) {

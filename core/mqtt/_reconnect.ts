@@ -11,7 +11,9 @@ import { Backoff, type ReconnectOptions } from "./backoff.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 
 /** Milliseconds a connection must last before the reconnect backoff starts again from its initial delay. */
-const STABLE_CONNECTION = 30_000;
+const STABLE_CONNECTION = 5_000;
+/** MQTT 5 DISCONNECT reason: another connection with the same client id or credentials took over. */
+const SESSION_TAKEN_OVER = 0x8e;
 
 /** Reconnect delays and the timer of the next attempt. */
 export class ReconnectTimer {
@@ -36,12 +38,18 @@ export class ReconnectTimer {
   }
 
   /**
-   * Notes that the connection was lost. Only a connection that stayed up
-   * resets the backoff: a server that accepts and then kicks the client at
-   * once (e.g. 0x8E session taken over by a twin with the same credentials)
-   * gets ever longer pauses instead of a reconnect storm.
+   * Notes that the connection was lost. A connection that stayed up for 5 s
+   * resets the backoff, so a broker that restarts now and then is rejoined
+   * after the initial delay each time. A server that accepts and then kicks
+   * the client at once gets ever longer pauses instead of a reconnect storm,
+   * and so does a session taken over (MQTT 5 reason 0x8E) however long it
+   * lasted: a twin with the same credentials is online, and both would
+   * otherwise take turns at kicking each other.
+   *
+   * @param reasonCode The server's DISCONNECT reason code, if it sent one.
    */
-  lost(): void {
+  lost(reasonCode?: number): void {
+    if (reasonCode === SESSION_TAKEN_OVER) return;
     if (this.#clock.now() - this.#connectedAt >= STABLE_CONNECTION) this.#backoff.reset();
   }
 
