@@ -157,6 +157,26 @@ matrix("TBDeviceMqttClient request ids stay unique across reconnects", async (v)
   assert.ok(attr2 > attr1, `attribute request ids ${attr1} then ${attr2}`);
 });
 
+matrix(
+  "TBDeviceMqttClient numbers the user's requests from 1; its own getSessionLimits from the top",
+  async (v) => {
+    await using s = await setup(v); // session limits on (the default)
+    const { tb, client } = s;
+    tb.onClientRpc(() => "ok");
+    const calls: [string, number][] = [];
+    tb.on((e) => {
+      if (e.type === "clientRpc") calls.push([e.method, e.requestId]);
+      if (e.type === "attributeRequest") calls.push(["attributes", e.requestId]);
+    });
+    const limits = nextEvent(client, "sessionlimits");
+    await client.connect();
+    await limits;
+    assert.equal(await client.sendRpcCall("first"), "ok");
+    await client.requestAttributes();
+    assert.deepEqual(calls, [["getSessionLimits", 2147483647], ["first", 1], ["attributes", 1]]);
+  },
+);
+
 matrix("TBDeviceMqttClient handles server RPC without a handler by not replying", async (v) => {
   await using s = await setup(v);
   const { tb, client, entries } = s;

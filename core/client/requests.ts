@@ -79,6 +79,7 @@ interface Pending<T> {
  */
 export class RequestTable<T> {
   #next = 1;
+  #nextHigh = MAX_REQUEST_ID;
   #pending = new Map<number, Pending<T>>();
   #timers: Timers;
 
@@ -109,6 +110,21 @@ export class RequestTable<T> {
     for (;;) {
       const id = this.#next;
       this.#next = id >= MAX_REQUEST_ID ? 1 : id + 1;
+      if (!this.#pending.has(id)) return id;
+    }
+  }
+
+  /**
+   * Allocates an id for the client's own requests (`getSessionLimits`),
+   * counting down from 2,147,483,647, so that the user's requests keep
+   * their ids 1, 2, 3… as in ThingsBoard's other SDKs.
+   *
+   * @returns A fresh id.
+   */
+  allocateOwn(): number {
+    for (;;) {
+      const id = this.#nextHigh;
+      this.#nextHigh = id <= 1 ? MAX_REQUEST_ID : id - 1;
       if (!this.#pending.has(id)) return id;
     }
   }

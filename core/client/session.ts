@@ -230,7 +230,7 @@ export class Session {
    * @returns The limits.
    */
   async getSessionLimits(options: WaitSpec): Promise<SessionLimits> {
-    const reply = await this.call("getSessionLimits", {}, options);
+    const reply = await this.call("getSessionLimits", {}, options, true);
     let limits: SessionLimits;
     try {
       limits = parseSessionLimits(reply);
@@ -372,6 +372,7 @@ export class Session {
    * @param prefix Topic prefix.
    * @param payload Serialized request.
    * @param options Timeout and signal.
+   * @param own The client's own request (an id of its own range, see {@linkcode RequestTable.allocateOwn}).
    * @returns The response.
    */
   request<T>(
@@ -380,10 +381,11 @@ export class Session {
     prefix: string,
     payload: Uint8Array,
     options: WaitSpec,
+    own = false,
   ): Promise<T> {
     const timeout = checkTimeout(options.timeout ?? this.options.requestTimeout, what);
     options.signal?.throwIfAborted();
-    const id = table.allocate();
+    const id = own ? table.allocateOwn() : table.allocate();
     const response = table.wait(id, {
       timeout,
       signal: options.signal,
@@ -400,9 +402,15 @@ export class Session {
    * @param method Method.
    * @param params Params.
    * @param options Timeout and signal.
+   * @param own The client's own call (`getSessionLimits`), with an id from the top of the range.
    * @returns The reply.
    */
-  async call(method: string, params: unknown, options: WaitSpec): Promise<JsonValue> {
+  async call(
+    method: string,
+    params: unknown,
+    options: WaitSpec,
+    own = false,
+  ): Promise<JsonValue> {
     if (typeof method !== "string" || method === "") {
       throw new TypeError("Cannot send RPC call: method must be a non-empty string");
     }
@@ -413,6 +421,7 @@ export class Session {
       Topics.rpcRequest,
       body,
       options,
+      own,
     );
     return rpcResult(method, reply);
   }
