@@ -50,3 +50,32 @@ export type {
   OtaType,
   UpdateFirmwareOptions,
 } from "./ota.ts";
+
+// Types of the MQTT layer, payloads and telemetry that this API uses, so that
+// this module documents itself.
+export type {
+  JsonObject,
+  JsonValue,
+  KeyValues,
+  PayloadSerializer,
+  Telemetry,
+  TimeseriesEntry,
+} from "../payload.ts";
+export type {
+  ClientState,
+  Clock,
+  DisconnectDetail,
+  Logger,
+  MqttClientOptions,
+  QueueOptions,
+  ReconnectingDetail,
+  ReconnectOptions,
+  TimerHandle,
+  TlsOptions,
+  Transport,
+  TransportFactory,
+  TransportOptions,
+} from "../mqtt/mod.ts";
+export type * from "../codec/types.ts";
+export { TypedEventTarget } from "../mqtt/events.ts";
+export type * from "../telemetry/mod.ts";
