@@ -8,7 +8,8 @@
  * sensor telemetry through the wasm batch path, reports client attributes,
  * requests shared attributes, receives a shared-attribute update, answers a
  * two-way RPC from the server, calls the server (client-side RPC), claims the
- * device and disconnects cleanly.
+ * device, installs the firmware the server assigns (OTA) and disconnects
+ * cleanly.
  *
  * With `TB_HOST` and `TB_ACCESS_TOKEN` (or `TB_PROVISION_KEY` and
  * `TB_PROVISION_SECRET`) set, the same scenario runs against a real
@@ -205,8 +206,32 @@ try {
   await client.claimDevice("demo-secret", { durationMs: 60_000 });
   if (emulator) info(`the server recorded: ${JSON.stringify(emulator.getClaims(deviceName))}`);
 
-  // 10. Disconnect.
-  step(10, "Disconnecting (in-flight messages are flushed first)");
+  // 10. Firmware update (OTA).
+  step(10, "Firmware update: chunks, checksum, fw_state reported to the server");
+  emulator?.assignOtaPackage(deviceName, {
+    title: "demo-firmware",
+    version: "1.1.0",
+    data: Uint8Array.from({ length: 20_000 }, (_, i) => i % 251),
+    checksumAlgorithm: "SHA256",
+  });
+  try {
+    const pkg = await client.updateFirmware({
+      currentTitle: "demo-firmware",
+      currentVersion: "1.0.0",
+      chunkSize: 4096,
+      onPackage: (p) => info(`installing ${p.title} ${p.version} (${p.data.length} bytes)`),
+    });
+    info(pkg ? `updated to ${pkg.version}` : "the firmware is up to date");
+    if (emulator) {
+      const states = emulator.getTelemetry(deviceName).fw_state ?? [];
+      info(`fw_state: ${states.map((e) => e.value).join(" → ")}`);
+    }
+  } catch (e) {
+    info(`no update (${(e as Error).message})`);
+  }
+
+  // 11. Disconnect.
+  step(11, "Disconnecting (in-flight messages are flushed first)");
   await client.disconnect();
   info(`state: ${client.state}`);
   console.log("\nDone.");
