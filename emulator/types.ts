@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { ChecksumAlgorithm } from "../core/client/ota.ts";
 import type { EventListener } from "./events.ts";
 
 /**
@@ -174,24 +175,8 @@ export interface ProvisionProfileSpec {
  */
 export type OtaType = "firmware" | "software";
 
-/**
- * Checksum algorithms of OTA packages (ThingsBoard's names). CRC32 and MurmurHash3
- * are written as Guava does: little-endian bytes, in hex.
- *
- * @example
- * ```ts
- * import type { ChecksumAlgorithm } from "@tbwasm/sdk/emulator";
- * const a: ChecksumAlgorithm = "SHA256";
- * ```
- */
-export type ChecksumAlgorithm =
-  | "MD5"
-  | "SHA256"
-  | "SHA384"
-  | "SHA512"
-  | "CRC32"
-  | "MURMUR3_32"
-  | "MURMUR3_128";
+// Checksum algorithms of OTA packages (ThingsBoard's names), the same the client verifies.
+export type { ChecksumAlgorithm };
 
 /**
  * An OTA package to assign to a device with {@linkcode Emulator.assignOtaPackage}.

@@ -20,7 +20,7 @@ import { InvalidMessageError } from "./errors.ts";
 import { Inbox } from "./poll.ts";
 import { RequestTable, type Timers } from "./requests.ts";
 import { parseRpcRequest, type RpcHandler, type RpcRequest } from "./rpc.ts";
-import { runRpcHandler } from "./_rpc_run.ts";
+import { runGuarded, runRpcHandler } from "./_callbacks.ts";
 import { parseTopicId, Topics } from "./topics.ts";
 
 /** What the router needs from the client. */
@@ -99,17 +99,7 @@ export class Router {
    * @param fn The callback.
    */
   guard(what: string, fn: () => unknown): void {
-    const fail = (error: unknown) => {
-      const err = error instanceof Error ? error : new Error(String(error));
-      this.#host.logger.error(`${what} failed`, { error: err.message });
-      this.#host.report(err);
-    };
-    try {
-      const result = fn();
-      if (result instanceof Promise) result.catch(fail);
-    } catch (error) {
-      fail(error);
-    }
+    runGuarded(this.#host.logger, (error) => this.#host.report(error), what, fn);
   }
 
   /**

@@ -13,7 +13,7 @@ import type { JsonObject, JsonValue } from "../payload.ts";
 import { isObject } from "../client/_json.ts";
 import { InvalidMessageError } from "../client/errors.ts";
 import { RequestTable, type Timers } from "../client/requests.ts";
-import { runRpcHandler } from "../client/_rpc_run.ts";
+import { runGuarded, runRpcHandler } from "../client/_callbacks.ts";
 import {
   type GatewayRpcRequest,
   parseDisconnectNotice,
@@ -142,17 +142,7 @@ export class GatewayRouter {
    * @param fn The callback.
    */
   guard(what: string, fn: () => unknown): void {
-    const fail = (error: unknown) => {
-      const err = error instanceof Error ? error : new Error(String(error));
-      this.#host.logger.error(`${what} failed`, { error: err.message });
-      this.#host.report(err);
-    };
-    try {
-      const result = fn();
-      if (result instanceof Promise) result.catch(fail);
-    } catch (error) {
-      fail(error);
-    }
+    runGuarded(this.#host.logger, (error) => this.#host.report(error), what, fn);
   }
 
   #onUpdate(json: JsonValue): void {

@@ -1,6 +1,8 @@
 /**
- * Running a server-side RPC handler and sending what it returns: shared by
- * the device client and the gateway client. Private.
+ * Running the user's callbacks safely: attribute and event callbacks whose
+ * errors must not reach the read loop, and server-side RPC handlers whose
+ * result is sent back. Shared by the device client and the gateway client.
+ * Private.
  *
  * @module
  */
@@ -65,4 +67,32 @@ export function runRpcHandler<R>(
   }
   if (result instanceof Promise) result.then(send, fail);
   else send(result);
+}
+
+/**
+ * Calls `fn`; a throw or a rejected Promise is logged and reported, never
+ * thrown into the client's read loop.
+ *
+ * @param logger Where the failure is logged.
+ * @param report The client's `error` event.
+ * @param what Description for the log.
+ * @param fn The callback.
+ */
+export function runGuarded(
+  logger: Logger,
+  report: (error: Error) => void,
+  what: string,
+  fn: () => unknown,
+): void {
+  const fail = (error: unknown) => {
+    const err = error instanceof Error ? error : new Error(String(error));
+    logger.error(`${what} failed`, { error: err.message });
+    report(err);
+  };
+  try {
+    const result = fn();
+    if (result instanceof Promise) result.catch(fail);
+  } catch (error) {
+    fail(error);
+  }
 }
