@@ -11,10 +11,10 @@ import { asString, type JNode, JsonSyntaxError, parseJson } from "./_json.ts";
 import { runClientRpc, sessionLimits } from "./client_rpc.ts";
 import { handleChunkRequest, OtaRequestFault } from "./ota.ts";
 import type { Session } from "./session.ts";
-import { storeTelemetry, toEntry } from "./store.ts";
+import { pointCount, storeClientAttributes, storeTelemetryGroups } from "./store.ts";
 import { FAMILY_TOPICS, parseJavaInt, routeTopic, type TopicFamily } from "./topics.ts";
 import { parseAttributes, parseTelemetry } from "./typing.ts";
-import type { KvEntry, RateLimits } from "./types.ts";
+import type { RateLimits } from "./types.ts";
 
 const utf8 = new TextDecoder();
 
@@ -67,36 +67,17 @@ export function handleDevicePublish(s: Session, p: PublishPacket): void {
     }
     switch (route.kind) {
       case "unknown":
-        core.emit({
-          type: "publishRejected",
-          topic: p.topic,
-          reasonCode: ReasonCode.TopicNameInvalid,
-          message: "Unknown topic",
-        }, s);
-        return s.ack(packetId, ReasonCode.TopicNameInvalid);
+        return s.reject(p, ReasonCode.TopicNameInvalid, "Unknown topic");
       case "telemetry": {
         const groups = parseTelemetry(json(p, route.family), Date.now());
-        let points = 0;
-        for (const g of groups) points += g.values.size;
-        if (overLimit(s, p, core.rateLimitsOf(record)?.telemetry(points))) return;
-        const values: Record<string, KvEntry[]> = {};
-        for (const g of groups) {
-          storeTelemetry(record, g.ts, g.values);
-          for (const [k, v] of g.values) (values[k] ??= []).push(toEntry({ ...v, ts: g.ts }));
-        }
-        core.emit({ type: "telemetry", values }, s);
+        if (overLimit(s, p, core.rateLimitsOf(record)?.telemetry(pointCount(groups)))) return;
+        core.emit({ type: "telemetry", values: storeTelemetryGroups(record, groups) }, s);
         return s.ack(packetId);
       }
       case "attributes": {
         const attrs = parseAttributes(json(p, route.family));
         if (overLimit(s, p, core.rateLimitsOf(record)?.telemetry(attrs.size))) return;
-        const ts = Date.now();
-        const values: Record<string, KvEntry> = {};
-        for (const [k, v] of attrs) {
-          record.clientAttributes.delete(k);
-          record.clientAttributes.set(k, { ...v, ts });
-          values[k] = toEntry({ ...v, ts });
-        }
+        const values = storeClientAttributes(record, attrs, Date.now());
         core.emit({ type: "attributes", values }, s);
         return s.ack(packetId);
       }

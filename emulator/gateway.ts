@@ -10,9 +10,14 @@ import { type PublishPacket, ReasonCode } from "../core/codec/mod.ts";
 import { asString, type JNode, JsonSyntaxError, parseJson, quote, stringify } from "./_json.ts";
 import type { Endpoint } from "./core.ts";
 import type { Session } from "./session.ts";
-import { type DeviceRecord, storeTelemetry, toEntry } from "./store.ts";
+import {
+  type DeviceRecord,
+  pointCount,
+  storeClientAttributes,
+  storeTelemetryGroups,
+} from "./store.ts";
 import { parseTelemetry, type TsGroup, typeObject, writeObject } from "./typing.ts";
-import type { DisconnectReason, KvEntry, RateLimits } from "./types.ts";
+import type { DisconnectReason, RateLimits } from "./types.ts";
 import type { DeviceRateLimits } from "./rate_limits.ts";
 
 const utf8 = new TextDecoder();
@@ -173,27 +178,15 @@ export class GatewayHandler {
         case "v1/gateway/telemetry":
           return this.#perDevice(p, "arr", (sub, value) => {
             const groups = gatewayTelemetry(value, Date.now());
-            let points = 0;
-            for (const g of groups) points += g.values.size;
-            this.#admit(sub, (l) => l.telemetry(points));
-            const values: Record<string, KvEntry[]> = {};
-            for (const g of groups) {
-              storeTelemetry(sub.record, g.ts, g.values);
-              for (const [k, v] of g.values) (values[k] ??= []).push(toEntry({ ...v, ts: g.ts }));
-            }
+            this.#admit(sub, (l) => l.telemetry(pointCount(groups)));
+            const values = storeTelemetryGroups(sub.record, groups);
             s.core.emit({ type: "telemetry", device: sub.record.device.name, values }, s);
           });
         case "v1/gateway/attributes":
           return this.#perDevice(p, "obj", (sub, value) => {
             const attrs = typeObject(value);
             this.#admit(sub, (l) => l.telemetry(attrs.size));
-            const ts = Date.now();
-            const values: Record<string, KvEntry> = {};
-            for (const [k, v] of attrs) {
-              sub.record.clientAttributes.delete(k);
-              sub.record.clientAttributes.set(k, { ...v, ts });
-              values[k] = toEntry({ ...v, ts });
-            }
+            const values = storeClientAttributes(sub.record, attrs, Date.now());
             s.core.emit({ type: "attributes", device: sub.record.device.name, values }, s);
           });
         case "v1/gateway/claim":
@@ -224,13 +217,7 @@ export class GatewayHandler {
           return s.ack(packetId);
         }
         default:
-          s.core.emit({
-            type: "publishRejected",
-            topic: p.topic,
-            reasonCode: ReasonCode.TopicNameInvalid,
-            message: "Unknown topic",
-          }, s);
-          return s.ack(packetId, ReasonCode.TopicNameInvalid);
+          return s.reject(p, ReasonCode.TopicNameInvalid, "Unknown topic");
       }
     } catch (e) {
       if (e instanceof JsonSyntaxError) return s.invalidPayload(p, e.message);
@@ -241,13 +228,7 @@ export class GatewayHandler {
         return s.close("rateLimited"); // a plain close: the reason-150 notice would follow it
       }
       if (e instanceof GatewayFault) {
-        s.core.emit({
-          type: "publishRejected",
-          topic: p.topic,
-          reasonCode: ReasonCode.ImplementationSpecificError,
-          message: e.message,
-        }, s);
-        s.ack(packetId, ReasonCode.ImplementationSpecificError);
+        s.reject(p, ReasonCode.ImplementationSpecificError, e.message);
         return s.close("protocolError", ReasonCode.ImplementationSpecificError);
       }
       throw e;

@@ -87,7 +87,7 @@ function fail(status: "NOT_FOUND" | "FAILURE", deviceName: string): ProvisionRes
 }
 
 /** The success payload for a device's credentials. */
-export function successPayload(c: DeviceCredentials): string {
+function successPayload(c: DeviceCredentials): string {
   if (c.type === "ACCESS_TOKEN") {
     return `{"credentialsValue":${
       quote(c.accessToken)

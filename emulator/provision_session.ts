@@ -19,15 +19,8 @@ const utf8 = new TextDecoder();
  * object is an invalid payload (v5 PUBACK 0x99, 3.1.1 close).
  */
 export function handleProvisionPublish(s: Session, p: PublishPacket): void {
-  const packetId = p.packetId ?? 0;
   if (p.topic !== "/provision/request") {
-    s.core.emit({
-      type: "publishRejected",
-      topic: p.topic,
-      reasonCode: ReasonCode.TopicNameInvalid,
-      message: "Unknown topic",
-    }, s);
-    s.ack(packetId, ReasonCode.TopicNameInvalid);
+    s.reject(p, ReasonCode.TopicNameInvalid, "Unknown topic");
     return s.close("protocolError", ReasonCode.TopicNameInvalid);
   }
   let result;
@@ -38,21 +31,12 @@ export function handleProvisionPublish(s: Session, p: PublishPacket): void {
   } catch (e) {
     if (e instanceof JsonSyntaxError) return s.invalidPayload(p, e.message);
     if (e instanceof ProvisionRequestError) {
-      s.core.emit(
-        {
-          type: "publishRejected",
-          topic: p.topic,
-          reasonCode: ReasonCode.ImplementationSpecificError,
-          message: e.message,
-        },
-        s,
-      );
-      s.ack(packetId, ReasonCode.ImplementationSpecificError);
+      s.reject(p, ReasonCode.ImplementationSpecificError, e.message);
       return s.close("protocolError", ReasonCode.ImplementationSpecificError);
     }
     throw e;
   }
-  s.ack(packetId);
+  s.ack(p.packetId ?? 0);
   s.publish("/provision/response", result.payload);
   s.core.emit({ type: "provision", deviceName: result.deviceName, status: result.status }, s);
   s.scheduleProvisionClose();

@@ -280,6 +280,12 @@ export class Session implements SessionInfo, Endpoint {
     return qos > 0 ? this.#packetId : 0;
   }
 
+  /** Reports a rejected PUBLISH (`publishRejected` event) and PUBACKs it with `reasonCode`. */
+  reject(p: PublishPacket, reasonCode: number, message: string): void {
+    this.core.emit({ type: "publishRejected", topic: p.topic, reasonCode, message }, this);
+    this.ack(p.packetId ?? 0, reasonCode);
+  }
+
   /**
    * Rejects an invalid payload like `sendResponseForAdaptorErrorOrCloseContext`:
    * PUBACK 0x99 on v5 (QoS > 0), otherwise the connection is closed.

@@ -6,7 +6,7 @@
  */
 
 import type { OtaPackage } from "./ota.ts";
-import type { TypedValue } from "./typing.ts";
+import type { TsGroup, TypedValue } from "./typing.ts";
 import type {
   ClaimInfo,
   Device,
@@ -29,7 +29,7 @@ export function randomAlphanumeric(length: number): string {
 }
 
 /** Data points kept per telemetry key. */
-export const MAX_POINTS = 10_000;
+const MAX_POINTS = 10_000;
 
 /** A stored value with its time. */
 export interface StoredKv extends TypedValue {
@@ -63,7 +63,7 @@ export interface PresentedCredentials {
  * basic the user name alone, or (a stand-in for the SHA3 hash of) the client
  * id, or client id and user name joined by `|`.
  */
-export function credentialsId(c: DeviceCredentials): string {
+function credentialsId(c: DeviceCredentials): string {
   if (c.type === "ACCESS_TOKEN") return c.accessToken;
   if (!c.clientId) return c.userName ?? "";
   if (!c.userName) return "\0cid\0" + c.clientId;
@@ -174,7 +174,11 @@ export class Store {
   get(ref: DeviceRef): DeviceRecord {
     const name = typeof ref === "string" ? ref : ref?.name;
     const record = name === undefined ? undefined : this.#byName.get(name);
-    if (!record) throw new TypeError(`Unknown device "${String(name)}"`);
+    if (!record) {
+      throw new TypeError(
+        `Unknown device "${String(name)}": create it with createDevice() first`,
+      );
+    }
     return record;
   }
 
@@ -246,6 +250,45 @@ export function storeTelemetry(record: DeviceRecord, ts: number, values: Map<str
     // Keep the latest MAX_POINTS points per key (trimmed in batches).
     if (series.length > MAX_POINTS + 1000) series.splice(0, series.length - MAX_POINTS);
   }
+}
+
+/** Stores received telemetry; returns it per key, as the `telemetry` event reports it. */
+export function storeTelemetryGroups(
+  record: DeviceRecord,
+  groups: TsGroup[],
+): Record<string, KvEntry[]> {
+  const values: Record<string, KvEntry[]> = {};
+  for (const g of groups) {
+    storeTelemetry(record, g.ts, g.values);
+    for (const [k, v] of g.values) (values[k] ??= []).push(toEntry({ ...v, ts: g.ts }));
+  }
+  return values;
+}
+
+/**
+ * Stores received client attributes (each moves to the end of the insertion order);
+ * returns them as the `attributes` event reports them.
+ */
+export function storeClientAttributes(
+  record: DeviceRecord,
+  attrs: Map<string, TypedValue>,
+  ts: number,
+): Record<string, KvEntry> {
+  const values: Record<string, KvEntry> = {};
+  for (const [k, v] of attrs) {
+    const stored = { ...v, ts };
+    record.clientAttributes.delete(k);
+    record.clientAttributes.set(k, stored);
+    values[k] = toEntry(stored);
+  }
+  return values;
+}
+
+/** Number of data points in telemetry groups (what the telemetry rate limits count). */
+export function pointCount(groups: TsGroup[]): number {
+  let points = 0;
+  for (const g of groups) points += g.values.size;
+  return points;
 }
 
 /** The latest point of a series: highest ts, the last to arrive on ties. */

@@ -87,7 +87,7 @@ export function longValue(v: bigint): TypedValue {
 }
 
 /** A DOUBLE value, written as Java's `Double.toString`. */
-export function doubleValue(d: number): TypedValue {
+function doubleValue(d: number): TypedValue {
   return { type: "DOUBLE", value: d, text: javaDouble(d) };
 }
 

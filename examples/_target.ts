@@ -11,8 +11,11 @@
 
 import { type Emulator, startEmulator } from "../emulator/mod.ts";
 
-/** A ThingsBoard to talk to. */
-export interface Target {
+/**
+ * A ThingsBoard to talk to; `await using` it to stop the emulator (if one was
+ * started) when the example ends.
+ */
+export interface Target extends AsyncDisposable {
   /** Host name or address. */
   host: string;
   /** MQTT port. */
@@ -21,8 +24,6 @@ export interface Target {
   accessToken: string;
   /** The in-process emulator, when no real ThingsBoard was named. */
   emulator?: Emulator;
-  /** Stops the emulator, if one was started. */
-  close(): Promise<void>;
 }
 
 /**
@@ -48,7 +49,7 @@ export async function openTarget(deviceName = "example-device"): Promise<Target>
   if (host !== undefined && accessToken !== undefined) {
     const port = Number(env("TB_PORT") ?? 1883);
     console.log(`Using ThingsBoard at ${host}:${port}`);
-    return { host, port, accessToken, close: () => Promise.resolve() };
+    return { host, port, accessToken, [Symbol.asyncDispose]: () => Promise.resolve() };
   }
   const emulator = await startEmulator({ port: 0 });
   const token = `${deviceName}-token`;
@@ -59,7 +60,7 @@ export async function openTarget(deviceName = "example-device"): Promise<Target>
     port: emulator.port,
     accessToken: token,
     emulator,
-    close: () => emulator.close(),
+    [Symbol.asyncDispose]: () => emulator.close(),
   };
 }
 

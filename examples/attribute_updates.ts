@@ -14,42 +14,36 @@ import { TBDeviceMqttClient } from "../mod.ts";
 import { intFlag, openTarget } from "./_target.ts";
 
 const wanted = intFlag("updates", 1);
-const target = await openTarget();
-try {
-  await using client = new TBDeviceMqttClient({
-    host: target.host,
-    port: target.port,
-    accessToken: target.accessToken,
-  });
-  let seen = 0;
-  const done = Promise.withResolvers<void>();
-  client.subscribeToAttribute("targetTemperature", ({ values }) => {
-    console.log(`targetTemperature is now ${values.targetTemperature}`);
-  });
-  client.subscribeToAllAttributes(({ values, deleted }) => {
-    console.log(
-      "shared attributes update:",
-      JSON.stringify(values),
-      "deleted:",
-      JSON.stringify(deleted),
-    );
-    if (++seen >= wanted) done.resolve();
-  });
-  await client.connect();
-  console.log(`Waiting for ${wanted} shared-attribute update(s)...`);
+await using target = await openTarget();
+await using client = new TBDeviceMqttClient({
+  host: target.host,
+  port: target.port,
+  accessToken: target.accessToken,
+});
+let seen = 0;
+const done = Promise.withResolvers<void>();
+client.subscribeToAttribute("targetTemperature", ({ values }) => {
+  console.log(`targetTemperature is now ${values.targetTemperature}`);
+});
+client.subscribeToAllAttributes(({ values, deleted }) => {
+  console.log(
+    "shared attributes update:",
+    JSON.stringify(values),
+    "deleted:",
+    JSON.stringify(deleted),
+  );
+  if (++seen >= wanted) done.resolve();
+});
+await client.connect();
+console.log(`Waiting for ${wanted} shared-attribute update(s)...`);
 
-  if (target.emulator) {
-    await target.emulator.waitFor(
-      "subscribe",
-      (e) => e.topicFilter === "v1/devices/me/attributes",
-      {
-        since: 0,
-      },
-    );
-    target.emulator.setSharedAttributes("example-device", { targetTemperature: 23.5 });
-    if (wanted > 1) target.emulator.deleteSharedAttributes("example-device", ["targetTemperature"]);
-  }
-  await done.promise;
-} finally {
-  await target.close();
+if (target.emulator) {
+  await target.emulator.waitFor(
+    "subscribe",
+    (e) => e.topicFilter === "v1/devices/me/attributes",
+    { since: 0 },
+  );
+  target.emulator.setSharedAttributes("example-device", { targetTemperature: 23.5 });
+  if (wanted > 1) target.emulator.deleteSharedAttributes("example-device", ["targetTemperature"]);
 }
+await done.promise;

@@ -11,23 +11,19 @@
 import { TBDeviceMqttClient } from "../mod.ts";
 import { openTarget } from "./_target.ts";
 
-const target = await openTarget();
-try {
-  await using client = new TBDeviceMqttClient({
-    host: target.host,
-    port: target.port,
-    accessToken: target.accessToken,
-  });
-  await client.connect();
-  const secretKey = crypto.randomUUID().slice(0, 8);
-  await client.claimDevice(secretKey, { durationMs: 60_000 });
-  console.log(`Claim request sent: secret key ${secretKey}, valid for 60 s`);
-  if (target.emulator) {
-    console.log(
-      "  the server recorded:",
-      JSON.stringify(target.emulator.getClaims("example-device")),
-    );
-  }
-} finally {
-  await target.close();
+await using target = await openTarget();
+await using client = new TBDeviceMqttClient({
+  host: target.host,
+  port: target.port,
+  accessToken: target.accessToken,
+});
+await client.connect();
+const secretKey = crypto.randomUUID().slice(0, 8);
+await client.claimDevice(secretKey, { durationMs: 60_000 });
+console.log(`Claim request sent: secret key ${secretKey}, valid for 60 s`);
+if (target.emulator) {
+  console.log(
+    "  the server recorded:",
+    JSON.stringify(target.emulator.getClaims("example-device")),
+  );
 }

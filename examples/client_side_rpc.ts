@@ -12,21 +12,17 @@
 import { TBDeviceMqttClient } from "../mod.ts";
 import { openTarget } from "./_target.ts";
 
-const target = await openTarget();
-try {
-  target.emulator?.onClientRpc("getCurrentTime", () => ({ time: Date.now() }));
+await using target = await openTarget();
+target.emulator?.onClientRpc("getCurrentTime", () => ({ time: Date.now() }));
 
-  await using client = new TBDeviceMqttClient({
-    host: target.host,
-    port: target.port,
-    accessToken: target.accessToken,
-  });
-  await client.connect();
-  const answer = await client.sendRpcCall("getCurrentTime", {}, { timeout: 65_000 });
-  console.log("getCurrentTime answered:", JSON.stringify(answer));
+await using client = new TBDeviceMqttClient({
+  host: target.host,
+  port: target.port,
+  accessToken: target.accessToken,
+});
+await client.connect();
+const answer = await client.sendRpcCall("getCurrentTime", {}, { timeout: 65_000 });
+console.log("getCurrentTime answered:", JSON.stringify(answer));
 
-  // ThingsBoard itself answers getSessionLimits; the client asks it on connect.
-  console.log("session limits:", JSON.stringify(client.sessionLimits));
-} finally {
-  await target.close();
-}
+// ThingsBoard itself answers getSessionLimits; the client asks it on connect.
+console.log("session limits:", JSON.stringify(client.sessionLimits));

@@ -15,70 +15,66 @@
 import { OtaError, type OtaPackage, TBDeviceMqttClient } from "../mod.ts";
 import { openTarget } from "./_target.ts";
 
-const target = await openTarget();
-try {
-  await using client = new TBDeviceMqttClient({
-    host: target.host,
-    port: target.port,
-    accessToken: target.accessToken,
-  });
-  const firmware = (version: string) =>
-    Uint8Array.from({ length: 50_000 }, (_, i) => (i * 7 + version.length) % 256);
-  target.emulator?.assignOtaPackage("example-device", {
-    title: "thermostat",
-    version: "1.1.0",
-    data: firmware("1.1.0"),
-    checksumAlgorithm: "SHA256",
-  });
+await using target = await openTarget();
+await using client = new TBDeviceMqttClient({
+  host: target.host,
+  port: target.port,
+  accessToken: target.accessToken,
+});
+const firmware = (version: string) =>
+  Uint8Array.from({ length: 50_000 }, (_, i) => (i * 7 + version.length) % 256);
+target.emulator?.assignOtaPackage("example-device", {
+  title: "thermostat",
+  version: "1.1.0",
+  data: firmware("1.1.0"),
+  checksumAlgorithm: "SHA256",
+});
 
-  // A real device would write the image to flash here and reboot.
-  const install = (pkg: OtaPackage) => {
-    console.log(`Installing ${pkg.title} ${pkg.version}: ${pkg.data.length} bytes`);
-  };
+// A real device would write the image to flash here and reboot.
+const install = (pkg: OtaPackage) => {
+  console.log(`Installing ${pkg.title} ${pkg.version}: ${pkg.data.length} bytes`);
+};
 
-  // React to packages ThingsBoard assigns later (pushed as shared attributes).
-  // An update started here waits for a running one to finish.
-  const next = Promise.withResolvers<void>();
-  client.onFirmwareAssigned(async (info) => {
-    console.log(`Assigned: ${info.title} ${info.version}`);
-    try {
-      await client.updateFirmware({ package: info, onPackage: install });
-      console.log(`Updated to ${info.version}`);
-    } catch (error) {
-      console.log(`Update failed: ${(error as Error).message}`);
-    } finally {
-      next.resolve();
-    }
-  });
-  await client.connect();
-
+// React to packages ThingsBoard assigns later (pushed as shared attributes).
+// An update started here waits for a running one to finish.
+const next = Promise.withResolvers<void>();
+client.onFirmwareAssigned(async (info) => {
+  console.log(`Assigned: ${info.title} ${info.version}`);
   try {
-    const pkg = await client.updateFirmware({
-      currentTitle: "thermostat",
-      currentVersion: "1.0.0",
-      chunkSize: 16_384,
-      onProgress: ({ received, total }) => console.log(`  ${received} / ${total ?? "?"} bytes`),
-      onPackage: install,
-    });
-    console.log(pkg ? `Updated to ${pkg.version}` : "Firmware is up to date");
+    await client.updateFirmware({ package: info, onPackage: install });
+    console.log(`Updated to ${info.version}`);
   } catch (error) {
-    if (!(error instanceof OtaError)) throw error;
-    console.log(`Update failed (${error.code}): ${error.message}`);
+    console.log(`Update failed: ${(error as Error).message}`);
+  } finally {
+    next.resolve();
   }
+});
+await client.connect();
 
-  // Wait for the next assignment (the emulator plays the operator here).
-  target.emulator?.assignOtaPackage("example-device", {
-    title: "thermostat",
-    version: "1.2.0",
-    data: firmware("1.2.0"),
-    checksumAlgorithm: "CRC32",
+try {
+  const pkg = await client.updateFirmware({
+    currentTitle: "thermostat",
+    currentVersion: "1.0.0",
+    chunkSize: 16_384,
+    onProgress: ({ received, total }) => console.log(`  ${received} / ${total ?? "?"} bytes`),
+    onPackage: install,
   });
-  await next.promise;
+  console.log(pkg ? `Updated to ${pkg.version}` : "Firmware is up to date");
+} catch (error) {
+  if (!(error instanceof OtaError)) throw error;
+  console.log(`Update failed (${error.code}): ${error.message}`);
+}
 
-  if (target.emulator) {
-    const states = target.emulator.getTelemetry("example-device").fw_state ?? [];
-    console.log(`fw_state reported: ${states.map((e) => e.value).join(" → ")}`);
-  }
-} finally {
-  await target.close();
+// Wait for the next assignment (the emulator plays the operator here).
+target.emulator?.assignOtaPackage("example-device", {
+  title: "thermostat",
+  version: "1.2.0",
+  data: firmware("1.2.0"),
+  checksumAlgorithm: "CRC32",
+});
+await next.promise;
+
+if (target.emulator) {
+  const states = target.emulator.getTelemetry("example-device").fw_state ?? [];
+  console.log(`fw_state reported: ${states.map((e) => e.value).join(" → ")}`);
 }

@@ -10,27 +10,23 @@
 import { TBDeviceMqttClient } from "../mod.ts";
 import { openTarget } from "./_target.ts";
 
-const target = await openTarget();
-try {
-  // On the emulator, play the operator: set a shared attribute first.
-  target.emulator?.setSharedAttributes("example-device", { targetTemperature: 22, mode: "eco" });
+await using target = await openTarget();
+// On the emulator, play the operator: set a shared attribute first.
+target.emulator?.setSharedAttributes("example-device", { targetTemperature: 22, mode: "eco" });
 
-  await using client = new TBDeviceMqttClient({
-    host: target.host,
-    port: target.port,
-    accessToken: target.accessToken,
-  });
-  await client.connect();
-  await client.sendAttributes({ location: "lab-3" });
+await using client = new TBDeviceMqttClient({
+  host: target.host,
+  port: target.port,
+  accessToken: target.accessToken,
+});
+await client.connect();
+await client.sendAttributes({ location: "lab-3" });
 
-  // Keys are ThingsBoard attribute names; omit both lists to get everything.
-  const { client: clientAttrs, shared } = await client.requestAttributes({
-    clientKeys: ["location"],
-    sharedKeys: ["targetTemperature", "mode"],
-    timeout: 10_000,
-  });
-  console.log("client attributes:", JSON.stringify(clientAttrs));
-  console.log("shared attributes:", JSON.stringify(shared));
-} finally {
-  await target.close();
-}
+// Keys are ThingsBoard attribute names; omit both lists to get everything.
+const { client: clientAttrs, shared } = await client.requestAttributes({
+  clientKeys: ["location"],
+  sharedKeys: ["targetTemperature", "mode"],
+  timeout: 10_000,
+});
+console.log("client attributes:", JSON.stringify(clientAttrs));
+console.log("shared attributes:", JSON.stringify(shared));

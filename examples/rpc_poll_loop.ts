@@ -14,39 +14,37 @@ import { TBDeviceMqttClient } from "../mod.ts";
 import { intFlag, openTarget } from "./_target.ts";
 
 const wanted = intFlag("requests", 1);
-const target = await openTarget();
-try {
-  await using client = new TBDeviceMqttClient({
-    host: target.host,
-    port: target.port,
-    accessToken: target.accessToken,
-    dispatch: "poll",
-  });
-  let handled = 0;
-  client.setServerSideRpcRequestHandler(({ method }) => {
-    handled++;
-    return method === "ping" ? "pong" : { error: `unsupported: ${method}` };
-  });
-  await client.connect();
-  console.log(`Polling for ${wanted} RPC request(s)...`);
+await using target = await openTarget();
+await using client = new TBDeviceMqttClient({
+  host: target.host,
+  port: target.port,
+  accessToken: target.accessToken,
+  dispatch: "poll",
+});
+let handled = 0;
+client.setServerSideRpcRequestHandler(({ method }) => {
+  handled++;
+  return method === "ping" ? "pong" : { error: `unsupported: ${method}` };
+});
+await client.connect();
+console.log(`Polling for ${wanted} RPC request(s)...`);
 
-  const reply = target.emulator
-    ? (async () => {
-      await target.emulator!.waitFor("subscribe", (e) =>
-        e.topicFilter.startsWith("v1/devices/me/rpc/request"), {
-        since: 0,
-      });
-      return await target.emulator!.sendRpc("example-device", "ping", {});
-    })()
-    : undefined;
+const emulator = target.emulator;
+const reply = emulator
+  ? (async () => {
+    await emulator.waitFor(
+      "subscribe",
+      (e) => e.topicFilter.startsWith("v1/devices/me/rpc/request"),
+      { since: 0 },
+    );
+    return await emulator.sendRpc("example-device", "ping", {});
+  })()
+  : undefined;
 
-  // The device's main loop: do some work, then look for messages.
-  while (handled < wanted) {
-    await new Promise((r) => setTimeout(r, 50)); // ... read sensors, drive outputs ...
-    const n = client.checkForMsg();
-    if (n > 0) console.log(`checkForMsg() dispatched ${n} message(s)`);
-  }
-  if (reply) console.log("server got reply:", JSON.stringify(await reply));
-} finally {
-  await target.close();
+// The device's main loop: do some work, then look for messages.
+while (handled < wanted) {
+  await new Promise((r) => setTimeout(r, 50)); // ... read sensors, drive outputs ...
+  const n = client.checkForMsg();
+  if (n > 0) console.log(`checkForMsg() dispatched ${n} message(s)`);
 }
+if (reply) console.log("server got reply:", JSON.stringify(await reply));

@@ -14,44 +14,38 @@ import { TBDeviceMqttClient } from "../mod.ts";
 import { intFlag, openTarget } from "./_target.ts";
 
 const wanted = intFlag("requests", 1);
-const target = await openTarget();
-try {
-  await using client = new TBDeviceMqttClient({
-    host: target.host,
-    port: target.port,
-    accessToken: target.accessToken,
-  });
-  let handled = 0;
-  const done = Promise.withResolvers<void>();
-  let valveOpen = false;
-  client.setServerSideRpcRequestHandler(({ id, method, params }) => {
-    console.log(`RPC ${id}: ${method} ${JSON.stringify(params)}`);
-    if (++handled >= wanted) setTimeout(done.resolve, 100); // let the reply go out first
-    switch (method) {
-      case "getValve":
-        return { open: valveOpen };
-      case "setValve":
-        valveOpen = Boolean((params as { open?: unknown } | null)?.open);
-        return { open: valveOpen };
-      default:
-        throw new Error(`Unknown method ${method}`);
-    }
-  });
-  await client.connect();
-  console.log(`Waiting for ${wanted} RPC request(s)...`);
-
-  if (target.emulator) {
-    await target.emulator.waitFor(
-      "subscribe",
-      (e) => e.topicFilter === "v1/devices/me/rpc/request/+",
-      {
-        since: 0,
-      },
-    );
-    const reply = await target.emulator.sendRpc("example-device", "setValve", { open: true });
-    console.log("server got reply:", JSON.stringify(reply));
+await using target = await openTarget();
+await using client = new TBDeviceMqttClient({
+  host: target.host,
+  port: target.port,
+  accessToken: target.accessToken,
+});
+let handled = 0;
+const done = Promise.withResolvers<void>();
+let valveOpen = false;
+client.setServerSideRpcRequestHandler(({ id, method, params }) => {
+  console.log(`RPC ${id}: ${method} ${JSON.stringify(params)}`);
+  if (++handled >= wanted) setTimeout(done.resolve, 100); // let the reply go out first
+  switch (method) {
+    case "getValve":
+      return { open: valveOpen };
+    case "setValve":
+      valveOpen = Boolean((params as { open?: unknown } | null)?.open);
+      return { open: valveOpen };
+    default:
+      throw new Error(`Unknown method ${method}`);
   }
-  await done.promise;
-} finally {
-  await target.close();
+});
+await client.connect();
+console.log(`Waiting for ${wanted} RPC request(s)...`);
+
+if (target.emulator) {
+  await target.emulator.waitFor(
+    "subscribe",
+    (e) => e.topicFilter === "v1/devices/me/rpc/request/+",
+    { since: 0 },
+  );
+  const reply = await target.emulator.sendRpc("example-device", "setValve", { open: true });
+  console.log("server got reply:", JSON.stringify(reply));
 }
+await done.promise;

@@ -11,27 +11,23 @@
 import { TBDeviceMqttClient } from "../mod.ts";
 import { openTarget } from "./_target.ts";
 
-const target = await openTarget();
-try {
-  await using client = new TBDeviceMqttClient({
-    host: target.host,
-    port: target.port,
-    accessToken: target.accessToken,
-  });
-  await client.connect();
+await using target = await openTarget();
+await using client = new TBDeviceMqttClient({
+  host: target.host,
+  port: target.port,
+  accessToken: target.accessToken,
+});
+await client.connect();
 
-  await client.sendAttributes({ model: "TH-100", firmwareVersion: "1.4.2", sampleRateHz: 1 });
-  await client.sendTelemetry({ temperature: 22.1, humidity: 45 });
-  console.log("Sent client attributes and telemetry");
+await client.sendAttributes({ model: "TH-100", firmwareVersion: "1.4.2", sampleRateHz: 1 });
+await client.sendTelemetry({ temperature: 22.1, humidity: 45 });
+console.log("Sent client attributes and telemetry");
 
-  if (target.emulator) {
-    console.log("  client attributes:", target.emulator.getClientAttributes("example-device"));
-    const latest = target.emulator.getLatestTelemetry("example-device");
-    console.log(
-      "  latest telemetry:",
-      Object.fromEntries(Object.entries(latest).map(([k, e]) => [k, e.value])),
-    );
-  }
-} finally {
-  await target.close();
+if (target.emulator) {
+  console.log("  client attributes:", target.emulator.getClientAttributes("example-device"));
+  const latest = target.emulator.getLatestTelemetry("example-device");
+  console.log(
+    "  latest telemetry:",
+    Object.fromEntries(Object.entries(latest).map(([k, e]) => [k, e.value])),
+  );
 }

@@ -71,15 +71,26 @@ Deno.test("Emulator.createDevice() validates names and credentials", async () =>
   await using tb = await startEmulator();
   const d = tb.createDevice({ name: "a" });
   assert.match(d.accessToken ?? "", /^[A-Za-z0-9]{20}$/);
-  assert.throws(() => tb.createDevice({ name: "a" }), TypeError);
-  assert.throws(() => tb.createDevice({ name: "" }), TypeError);
-  assert.throws(() => tb.createDevice({ name: "b", accessToken: d.accessToken! }), TypeError);
-  assert.throws(() => tb.createDevice({ name: "c", credentials: {} }), TypeError);
+  const invalid = (pattern: RegExp) => (e: unknown) =>
+    e instanceof TypeError && pattern.test(e.message);
+  assert.throws(() => tb.createDevice({ name: "a" }), invalid(/device named "a" already exists/));
+  assert.throws(() => tb.createDevice({ name: "" }), invalid(/name must be a non-empty string/));
+  assert.throws(
+    () => tb.createDevice({ name: "b", accessToken: d.accessToken! }),
+    invalid(/credentials are already in use/),
+  );
+  assert.throws(
+    () => tb.createDevice({ name: "c", credentials: {} }),
+    invalid(/client id and user name are empty/),
+  );
   assert.throws(
     () => tb.createDevice({ name: "c", credentials: { clientId: "x", password: "p" } }),
-    TypeError,
+    invalid(/Password cannot be specified along with client id/),
   );
-  assert.throws(() => tb.getTelemetry("nope"), TypeError);
+  assert.throws(
+    () => tb.getTelemetry("nope"),
+    invalid(/^Unknown device "nope": create it with createDevice\(\) first$/),
+  );
   tb.deleteDevice("a");
   assert.equal(tb.getDevice("a"), undefined);
 });
