@@ -145,12 +145,16 @@ Deno.test("TBDeviceMqttClient constructor refuses bad options before connecting"
   );
   assert.throws(() => new TBDeviceMqttClient({ host: "127.0.0.1", qos: 2 as never }), RangeError);
   assert.throws(
+    () => new TBDeviceMqttClient({ host: "127.0.0.1", qos: 2 as never }),
+    /QoS 2 is not supported .*; use qos 0 or 1$/,
+  );
+  assert.throws(
     () => new TBDeviceMqttClient({ host: "127.0.0.1", engine: "c" as never }),
-    /unknown engine/,
+    /unknown engine "c"; use "ts" or "wasm"$/,
   );
   assert.throws(
     () => new TBDeviceMqttClient({ host: "127.0.0.1", dispatch: "x" as never }),
-    /unknown dispatch/,
+    /unknown dispatch "x"; use "auto" or "poll"$/,
   );
   assert.throws(() => new TBDeviceMqttClient({ host: "127.0.0.1", requestTimeout: 0 }), RangeError);
 });

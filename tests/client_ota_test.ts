@@ -221,6 +221,10 @@ Deno.test("updateFirmware() refuses bad input and a missing package before downl
   await using s = await setup({ engine: "ts", protocolVersion: 5 });
   await s.client.connect();
   await assert.rejects(s.client.updateFirmware({ chunkSize: 70_000 }), RangeError);
+  await assert.rejects(
+    s.client.updateFirmware({ chunkSize: 70_000 }),
+    /chunkSize 70000 is larger than .* 65536; use a chunkSize of at most 65536$/,
+  );
   await assert.rejects(s.client.updateFirmware({ chunkSize: 0 }), RangeError);
   await assert.rejects(s.client.updateFirmware({ timeout: -1 }), RangeError);
   await assert.rejects(

@@ -75,5 +75,6 @@ matrix(
 matrix('TBDeviceMqttClient.waitForMsg() is refused with dispatch "auto"', async (v) => {
   await using s = await setup(v);
   await assert.rejects(s.client.waitForMsg(), TypeError);
+  await assert.rejects(s.client.waitForMsg(), /dispatch "auto"; create it with dispatch: "poll"$/);
   assert.equal(s.client.checkForMsg(), 0);
 });

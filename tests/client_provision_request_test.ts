@@ -56,6 +56,10 @@ Deno.test("getProvisionRequest() refuses empty keys, wrong types and mixed crede
     /give one kind of credentials/,
   );
   assert.throws(() => getProvisionRequest("K", "S", { password: "p", hash: "h" }), TypeError);
+  assert.throws(
+    () => getProvisionRequest("K", "S", { password: "p", hash: "h" }),
+    /give one kind of credentials/,
+  );
 });
 
 Deno.test("parseProvisionResponse() maps ThingsBoard's answers to credentials or ProvisionError", () => {

@@ -66,6 +66,10 @@ matrix(
     await got.promise;
     const id = requests[0]!.id;
     await assert.rejects(client.sendRpcReply("not-an-id", 1), TypeError);
+    await assert.rejects(
+      client.sendRpcReply("not-an-id", 1),
+      /request id "not-an-id" is not a valid id; pass the id of the request you answer$/,
+    );
     await assert.rejects(client.sendRpcReply(id, { v: NaN }), InvalidPayloadError);
     await client.sendRpcReply(String(id), { done: true });
     assert.deepEqual(await reply, { done: true });

@@ -61,6 +61,10 @@ matrix(
     await assert.rejects(client.sendAttributes([{ a: 1 }] as never), InvalidPayloadError);
     await assert.rejects(client.sendAttributes({ a: NaN }), InvalidPayloadError);
     await assert.rejects(client.sendTelemetry({ a: 1 }, { qos: 2 as never }), RangeError);
+    await assert.rejects(
+      client.sendTelemetry({ a: 1 }, { qos: 2 as never }),
+      /Cannot publish: QoS 2 is not supported .*; use qos 0 or 1$/,
+    );
     // Nothing reached the emulator: the marker is the only telemetry and no attributes exist.
     await client.sendTelemetry({ marker: 1 });
     assert.deepEqual(Object.keys(tb.getTelemetry("d1")), ["marker"]);

@@ -65,6 +65,10 @@ for (const protocolVersion of [4, 5] as const) {
     await assert.rejects(gateway.requestAttributes("A", {}), TypeError);
     await assert.rejects(gateway.requestAttributes("A", { sharedKeys: [] }), TypeError);
     await assert.rejects(
+      gateway.requestAttributes("A", { sharedKeys: [] }),
+      /sharedKeys is empty .*; list the keys you need or leave sharedKeys out$/,
+    );
+    await assert.rejects(
       gateway.requestAttributes("A", { sharedKeys: [""] }),
       InvalidAttributeKeyError,
     );
@@ -79,6 +83,10 @@ for (const protocolVersion of [4, 5] as const) {
     await assert.rejects(gateway.claimDevice("A", "k", { durationMs: -5 }), TypeError);
     await assert.rejects(g.claimDevice!("A", 5), TypeError);
     await assert.rejects(gateway.sendRpcReply("A", -1, {}), TypeError);
+    await assert.rejects(
+      gateway.sendRpcReply("A", -1, {}),
+      /request id "-1" is not a valid id; pass the id of the request you answer$/,
+    );
     await assert.rejects(gateway.sendRpcReply("A", 1, { f: () => 1 }), InvalidPayloadError);
     assert.throws(() => gateway.subscribeToAttributes("", () => {}), InvalidDeviceNameError);
     assert.throws(

@@ -113,7 +113,7 @@ export class OtaManager {
     }
     if (chunkSize > this.#s.maxPayloadSize) {
       throw new RangeError(
-        `${what}: chunkSize ${chunkSize} is larger than the server's maximum payload size ${this.#s.maxPayloadSize}`,
+        `${what}: chunkSize ${chunkSize} is larger than the server's maximum payload size ${this.#s.maxPayloadSize}; use a chunkSize of at most ${this.#s.maxPayloadSize}`,
       );
     }
     const retries = options.retries ?? DEFAULT_RETRIES;

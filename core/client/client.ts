@@ -587,7 +587,9 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
   waitForMsg(options?: WaitForMsgOptions): Promise<number> {
     if (this.#s.options.dispatch !== "poll") {
       return Promise.reject(
-        new TypeError('Cannot wait for messages: the client uses dispatch "auto"'),
+        new TypeError(
+          'Cannot wait for messages: the client uses dispatch "auto"; create it with dispatch: "poll"',
+        ),
       );
     }
     return this.#s.router.inbox.wait(options);

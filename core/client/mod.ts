@@ -61,21 +61,5 @@ export type {
   Telemetry,
   TimeseriesEntry,
 } from "../payload.ts";
-export type {
-  ClientState,
-  Clock,
-  DisconnectDetail,
-  Logger,
-  MqttClientOptions,
-  QueueOptions,
-  ReconnectingDetail,
-  ReconnectOptions,
-  TimerHandle,
-  TlsOptions,
-  Transport,
-  TransportFactory,
-  TransportOptions,
-} from "../mqtt/mod.ts";
-export type * from "../codec/types.ts";
-export { TypedEventTarget } from "../mqtt/events.ts";
+export * from "./mqtt_types.ts";
 export type * from "../telemetry/mod.ts";

@@ -147,7 +147,9 @@ export interface Engine {
 export function resolveEngine(name: "ts" | "wasm"): Engine {
   if (name === "ts") return { codec: tsCodec, serializer: jsonSerializer };
   if (name === "wasm") return { codec: wasmCodec, serializer: wasmPayloadSerializer };
-  throw new TypeError(`Cannot create client: engine "${String(name)}" is not available`);
+  throw new TypeError(
+    `Cannot create client: engine "${String(name)}" is not available; use "ts" or "wasm"`,
+  );
 }
 
 /** The parts of the options the ThingsBoard layer uses, with defaults applied. */
@@ -212,16 +214,20 @@ export function resolveOptions(
     throw new RangeError(
       `Cannot create client: QoS ${
         String(qos)
-      } is not supported (ThingsBoard implements QoS 0 and 1)`,
+      } is not supported (ThingsBoard implements QoS 0 and 1); use qos 0 or 1`,
     );
   }
   const engine = options.engine ?? "wasm";
   if (engine !== "ts" && engine !== "wasm") {
-    throw new TypeError(`Cannot create client: unknown engine "${String(engine)}"`);
+    throw new TypeError(
+      `Cannot create client: unknown engine "${String(engine)}"; use "ts" or "wasm"`,
+    );
   }
   const dispatch = options.dispatch ?? "auto";
   if (dispatch !== "auto" && dispatch !== "poll") {
-    throw new TypeError(`Cannot create client: unknown dispatch "${String(dispatch)}"`);
+    throw new TypeError(
+      `Cannot create client: unknown dispatch "${String(dispatch)}"; use "auto" or "poll"`,
+    );
   }
   const tb: ResolvedOptions = {
     qos,

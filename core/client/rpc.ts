@@ -96,7 +96,11 @@ export function errorReply(error: unknown): { error: string } {
 export function checkRequestId(id: number | string): number {
   const n = typeof id === "string" && /^\d{1,10}$/.test(id) ? Number(id) : id;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_REQUEST_ID) {
-    throw new TypeError(`Cannot send RPC reply: request id "${String(id)}" is not a valid id`);
+    throw new TypeError(
+      `Cannot send RPC reply: request id "${
+        String(id)
+      }" is not a valid id; pass the id of the request you answer`,
+    );
   }
   return n;
 }

@@ -275,7 +275,9 @@ export class Session {
     const q = qos ?? this.options.qos;
     if (q !== 0 && q !== 1) {
       throw new RangeError(
-        `Cannot publish: QoS ${String(q)} is not supported (ThingsBoard implements QoS 0 and 1)`,
+        `Cannot publish: QoS ${
+          String(q)
+        } is not supported (ThingsBoard implements QoS 0 and 1); use qos 0 or 1`,
       );
     }
     return q;

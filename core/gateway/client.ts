@@ -19,7 +19,6 @@ import {
   attributesBody,
   checkDeviceName,
   claimBody,
-  parseId,
   rpcReplyBody,
   telemetryBody,
 } from "./messages.ts";
@@ -476,18 +475,9 @@ export class TBGatewayMqttClient extends TypedEventTarget<TBGatewayMqttClientEve
     options: GatewaySendOptions = {},
   ): Promise<void> {
     const what = "Cannot send RPC reply";
-    const name = checkDeviceName(device, what);
-    if (parseId(id) === undefined) {
-      throw new TypeError(`${what}: request id "${String(id)}" is not a valid id`);
-    }
+    const body = rpcReplyBody(checkDeviceName(device, what), id, data);
     const qos = this.#t.qos(options.qos, what);
-    await this.#t.send(
-      "RPC reply",
-      GatewayTopics.rpc,
-      rpcReplyBody(name, id, data),
-      qos,
-      options.signal,
-    );
+    await this.#t.send("RPC reply", GatewayTopics.rpc, body, qos, options.signal);
   }
 
   /**

@@ -100,7 +100,7 @@ export function checkKeys(keys: unknown, scope: string): string[] {
   }
   if (keys.length === 0) {
     throw new TypeError(
-      `${what}: ${scope} is empty (ThingsBoard's gateway API cannot tell the scopes apart when asked for all attributes)`,
+      `${what}: ${scope} is empty (ThingsBoard's gateway API cannot tell the scopes apart when asked for all attributes); list the keys you need or leave ${scope} out`,
     );
   }
   for (const key of keys as string[]) {
@@ -272,7 +272,11 @@ export function parseDisconnectNotice(json: JsonValue): { device: string; reason
  */
 export function rpcReplyBody(device: string, id: number, data: unknown): Record<string, unknown> {
   if (parseId(id) === undefined) {
-    throw new TypeError(`Cannot send RPC reply: request id "${String(id)}" is not a valid id`);
+    throw new TypeError(
+      `Cannot send RPC reply: request id "${
+        String(id)
+      }" is not a valid id; pass the id of the request you answer`,
+    );
   }
   validateJson(data, "RPC reply");
   return { device, id, data };

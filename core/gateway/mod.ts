@@ -38,21 +38,4 @@ export type { RequestOptions, SendOptions, TBDeviceMqttClientOptions } from "../
 export type { TBDeviceMqttClientEventMap } from "../client/events.ts";
 export type { RateLimitSpecs, SessionLimits } from "../client/limits.ts";
 export type { JsonObject, JsonValue, KeyValues, Telemetry, TimeseriesEntry } from "../payload.ts";
-export type {
-  ClientState,
-  Clock,
-  ConnackPacket,
-  DisconnectDetail,
-  Logger,
-  MqttClientOptions,
-  QueueOptions,
-  ReconnectingDetail,
-  ReconnectOptions,
-  TimerHandle,
-  TlsOptions,
-  Transport,
-  TransportFactory,
-  TransportOptions,
-} from "../mqtt/mod.ts";
-export type * from "../codec/types.ts";
-export { TypedEventTarget } from "../mqtt/events.ts";
+export * from "../client/mqtt_types.ts";
