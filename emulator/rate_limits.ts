@@ -7,15 +7,8 @@
  * @module
  */
 
+import { RateLimit } from "../core/client/ratelimit.ts";
 import type { RateLimits } from "./types.ts";
-
-/** One bucket: `capacity` tokens, refilled continuously at `capacity` per `seconds`. */
-interface Bucket {
-  capacity: number;
-  perMs: number;
-  tokens: number;
-  at: number;
-}
 
 /**
  * Parses a limit string (`"200:1,6000:60"`); `null` means no limit.
@@ -24,7 +17,7 @@ interface Bucket {
  */
 export function parseRateLimit(name: string, spec: string | null): [number, number][] {
   if (spec === null) return [];
-  const pairs = spec.split(",").map((part) => {
+  return spec.split(",").map((part) => {
     const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(part);
     const capacity = Number(m?.[1]);
     const seconds = Number(m?.[2]);
@@ -35,51 +28,22 @@ export function parseRateLimit(name: string, spec: string | null): [number, numb
     }
     return [capacity, seconds] as [number, number];
   });
-  return pairs;
 }
-
-/** The buckets of one limit; all must hold enough tokens for a message to pass. */
-class Limit {
-  #buckets: Bucket[];
-
-  constructor(pairs: [number, number][], now: number) {
-    this.#buckets = pairs.map(([capacity, seconds]) => ({
-      capacity,
-      perMs: capacity / (seconds * 1000),
-      tokens: capacity,
-      at: now,
-    }));
-  }
-
-  /** Refills, then takes `n` tokens from every bucket if each has them; else takes none. */
-  tryTake(n: number, now: number): boolean {
-    for (const b of this.#buckets) {
-      b.tokens = Math.min(b.capacity, b.tokens + (now - b.at) * b.perMs);
-      b.at = now;
-    }
-    if (this.#buckets.some((b) => b.tokens < n)) return false;
-    for (const b of this.#buckets) b.tokens -= n;
-    return true;
-  }
-}
-
-/** Which limit a message broke. */
-export type RateLimitName = keyof RateLimits;
 
 /** The three limits of one device. */
 export class DeviceRateLimits {
-  #messages: Limit;
-  #telemetryMessages: Limit;
-  #telemetryDataPoints: Limit;
+  #messages: RateLimit;
+  #telemetryMessages: RateLimit;
+  #telemetryDataPoints: RateLimit;
 
   /** @param limits Already validated limit strings. */
   constructor(limits: RateLimits, now: number = Date.now()) {
-    this.#messages = new Limit(parseRateLimit("messages", limits.messages), now);
-    this.#telemetryMessages = new Limit(
+    this.#messages = new RateLimit(parseRateLimit("messages", limits.messages), now);
+    this.#telemetryMessages = new RateLimit(
       parseRateLimit("telemetryMessages", limits.telemetryMessages),
       now,
     );
-    this.#telemetryDataPoints = new Limit(
+    this.#telemetryDataPoints = new RateLimit(
       parseRateLimit("telemetryDataPoints", limits.telemetryDataPoints),
       now,
     );
@@ -90,7 +54,7 @@ export class DeviceRateLimits {
    *
    * @returns `undefined` when it passes, else the limit it broke.
    */
-  telemetry(dataPoints: number, now: number = Date.now()): RateLimitName | undefined {
+  telemetry(dataPoints: number, now: number = Date.now()): keyof RateLimits | undefined {
     if (!this.#telemetryMessages.tryTake(1, now)) return "telemetryMessages";
     if (!this.#telemetryDataPoints.tryTake(dataPoints, now)) return "telemetryDataPoints";
     return undefined;
@@ -101,7 +65,7 @@ export class DeviceRateLimits {
    *
    * @returns `undefined` when it passes, else `"messages"`.
    */
-  message(now: number = Date.now()): RateLimitName | undefined {
+  message(now: number = Date.now()): keyof RateLimits | undefined {
     return this.#messages.tryTake(1, now) ? undefined : "messages";
   }
 }

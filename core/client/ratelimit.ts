@@ -66,6 +66,28 @@ export class RateLimit {
   }
 
   /**
+   * Takes `n` tokens from every bucket if each has them, else none (how a
+   * server enforcing the limit decides).
+   *
+   * @param n Tokens.
+   * @param now Current time, ms.
+   * @returns Whether the tokens were taken.
+   */
+  tryTake(n: number, now: number): boolean {
+    this.#refill(now);
+    if (this.#buckets.some((b) => b.tokens < n)) return false;
+    for (const b of this.#buckets) b.tokens -= n;
+    return true;
+  }
+
+  #refill(now: number): void {
+    for (const b of this.#buckets) {
+      b.tokens = Math.min(b.capacity, b.tokens + (now - b.at) * b.perMs);
+      b.at = now;
+    }
+  }
+
+  /**
    * Takes `n` tokens from every bucket, going into debt when short.
    *
    * @param n Tokens.
@@ -73,10 +95,9 @@ export class RateLimit {
    * @returns Milliseconds to wait until the debt is repaid (0 if none).
    */
   reserve(n: number, now: number): number {
+    this.#refill(now);
     let wait = 0;
     for (const b of this.#buckets) {
-      b.tokens = Math.min(b.capacity, b.tokens + (now - b.at) * b.perMs);
-      b.at = now;
       b.tokens -= n;
       if (b.tokens < 0) wait = Math.max(wait, Math.ceil(-b.tokens / b.perMs));
     }
