@@ -68,14 +68,30 @@ Deno.test("TelemetryBatch.encodePublish() frames one PUBLISH equal on both engin
 
 Deno.test("TelemetryBatch.append() rejects bad rows before anything is sent", () => {
   const batch = new TelemetryBatch(["t", "h"]);
-  assert.throws(() => batch.append(1, [1]), RangeError);
+  assert.throws(() => batch.append(1, [1]), {
+    name: "RangeError",
+    message: "Cannot append row: expected 2 values, got 1; " +
+      "pass one value per key, in the order the keys were given",
+  });
   assert.throws(() => batch.append(-1, [1, 2]), { name: "InvalidPayloadError", key: "[0].ts" });
   assert.throws(() => batch.append(1.5, [1, 2]), InvalidPayloadError);
+  assert.throws(() => batch.append(1.5, [1, 2]), {
+    name: "InvalidPayloadError",
+    key: "[0].ts",
+    message: 'Cannot send telemetry: "[0].ts" must be a timestamp in milliseconds ' +
+      "(a non-negative integer), got 1.5",
+  });
   assert.throws(() => batch.append(1, [1, NaN]), { key: "[0].values.h" });
   assert.throws(() => batch.append(1, [Infinity, 1]), { key: "[0].values.t" });
   assert.equal(batch.length, 0);
-  assert.throws(() => new TelemetryBatch(["a", "a"]), TypeError);
-  assert.throws(() => new TelemetryBatch([]), TypeError);
+  assert.throws(() => new TelemetryBatch(["a", "b", "a"]), {
+    name: "TypeError",
+    message: 'Cannot create TelemetryBatch: key "a" is listed twice; pass distinct keys',
+  });
+  assert.throws(() => new TelemetryBatch([]), {
+    name: "TypeError",
+    message: "Cannot create TelemetryBatch: keys must be a non-empty string array",
+  });
 });
 
 Deno.test("TelemetryBatch.encodePublish() stays exact once the wasm key region is full", () => {

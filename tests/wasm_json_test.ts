@@ -246,7 +246,15 @@ Deno.test("encodeTelemetryJson() falls back to JSON.stringify for toJSON, boxed 
   for (let i = 0; i < 100; i++) deep = { d: deep };
   check(deep, "deep");
   assert.throws(() => encodeTelemetryJson({ u: undefined } as Telemetry), InvalidPayloadError);
+  assert.throws(() => encodeTelemetryJson({ u: undefined } as Telemetry), {
+    key: "u",
+    message: /^Cannot send telemetry: value of "u" is undefined/,
+  });
   assert.throws(() => encodeTelemetryJson({ b: 1n } as unknown as Telemetry), InvalidPayloadError);
+  assert.throws(() => encodeTelemetryJson({ b: 1n } as unknown as Telemetry), {
+    key: "b",
+    message: /^Cannot send telemetry: value of "b" is a bigint/,
+  });
 });
 
 Deno.test("encodeTelemetryJson() ignores inherited keys and handles null prototypes", () => {
@@ -291,8 +299,14 @@ Deno.test("encodeTelemetryPublish() equals the TS engine and the TS codec", () =
       out.release();
     }
   }
-  assert.throws(() => encodeTelemetryPublish("a/#", { t: 1 }), TypeError);
-  assert.throws(() => encodeTelemetryPublish("t", { t: 1 }, { qos: 1 }), RangeError);
+  assert.throws(() => encodeTelemetryPublish("a/#", { t: 1 }), {
+    name: "TypeError",
+    message: /^Cannot encode PUBLISH: topic must not contain wildcards/,
+  });
+  assert.throws(() => encodeTelemetryPublish("t", { t: 1 }, { qos: 1 }), {
+    name: "RangeError",
+    message: /^Cannot encode PUBLISH: packetId must be 1\.\.65535 for QoS 1/,
+  });
 });
 
 Deno.test("encodeTelemetryPublishOutbound() keeps leased bytes intact until released", () => {

@@ -10,8 +10,8 @@
 import { tsCodec } from "../core/codec/mod.ts";
 import type { AckPacket, EncodeOptions, Packet, PublishPacket } from "../core/codec/mod.ts";
 import { OutboundArena, type OutboundBytes, ownedBytes } from "./_arena.ts";
-import { sharedInstance, type WasmInstance } from "./_instance.ts";
-import { allocate } from "../core/_slab.ts";
+import { R_FRAME_LENGTH, sharedInstance, type WasmInstance } from "./_instance.ts";
+import { allocate, copyOf } from "../core/_slab.ts";
 
 /**
  * Tape (input) region size at the start of the shared arena. Then come the
@@ -19,6 +19,8 @@ import { allocate } from "../core/_slab.ts";
  */
 export const TAPE_SIZE = 448 * 1024;
 const RING_OFFSET = 512 * 1024;
+/** The JSON writers' result code for a non-finite number (assembly/json.ts). */
+export const ERR_NON_FINITE = -2;
 
 const encoder = new TextEncoder();
 const UNUSUAL_TOPIC = /[+#\0]/;
@@ -75,6 +77,19 @@ export function encoderContext(): EncoderContext {
     };
   }
   return context;
+}
+
+/**
+ * The PUBLISH a fused wasm call framed at `start` (its length in
+ * R_FRAME_LENGTH): leased in the outbound ring, or copied out.
+ */
+export function takeFrame(
+  c: EncoderContext,
+  start: number,
+  lease: boolean,
+): OutboundBytes | Uint8Array {
+  const end = start + c.w.result[R_FRAME_LENGTH]!;
+  return lease ? c.arena.take(start, end) : copyOf(c.w.u8, start, end);
 }
 
 /**

@@ -23,6 +23,8 @@ const OP_TRUE = 8;
 const OP_FALSE = 9;
 const OP_NULL = 10;
 const OP_RAW = 11;
+/** A key with lone surrogates: copied verbatim (already quoted, with ":"). */
+const OP_RAW_KEY = 12;
 const OP_KEY_ID = 13;
 
 /** Registered keys: at most this many, each at most KEY_MAX_LENGTH chars. */
@@ -262,9 +264,6 @@ export class Tape {
     return true;
   }
 }
-
-/** A key with lone surrogates: copied verbatim (already quoted, with ":"). */
-const OP_RAW_KEY = 12;
 
 function isPlain(v: unknown): boolean {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;

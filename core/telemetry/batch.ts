@@ -10,13 +10,14 @@ import { InvalidPayloadError } from "../errors.ts";
 import {
   type EncoderContext,
   encoderContext,
+  ERR_NON_FINITE,
   KEY_DATA_SIZE,
   stageTopic,
+  takeFrame,
   TAPE_SIZE,
 } from "../../wasm/_encode.ts";
-import { ensureNumbers, isTrap, R_FRAME_LENGTH } from "../../wasm/_instance.ts";
-import type { OutboundBytes } from "../../wasm/_arena.ts";
-import { ownedBytes } from "../../wasm/_arena.ts";
+import { ensureNumbers, isTrap } from "../../wasm/_instance.ts";
+import { type OutboundBytes, ownedBytes } from "../../wasm/_arena.ts";
 import { copyOf } from "../_slab.ts";
 import {
   flagsOf,
@@ -39,7 +40,6 @@ export interface TelemetryBatchOptions {
   capacity?: number;
 }
 
-const ERR_NON_FINITE = -2;
 const encoder = new TextEncoder();
 /** Rows×columns up to which copying into wasm memory is a plain loop (no subarray). */
 const LOOP_COPY = 64;
@@ -107,8 +107,15 @@ export class TelemetryBatch {
     if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => typeof k !== "string")) {
       throw new TypeError("Cannot create TelemetryBatch: keys must be a non-empty string array");
     }
-    if (new Set(keys).size !== keys.length) {
-      throw new TypeError("Cannot create TelemetryBatch: keys must be distinct");
+    const seen = new Set<string>();
+    for (const k of keys) {
+      if (seen.has(k)) {
+        const name = JSON.stringify(k);
+        throw new TypeError(
+          `Cannot create TelemetryBatch: key ${name} is listed twice; pass distinct keys`,
+        );
+      }
+      seen.add(k);
     }
     this.keys = [...keys];
     const index = new Map(keys.map((k, i) => [k, i]));
@@ -164,7 +171,10 @@ export class TelemetryBatch {
   append(ts: number, values: ArrayLike<number>): void {
     const cols = this.keys.length;
     if (values.length !== cols) {
-      throw new RangeError(`Cannot append row: expected ${cols} values, got ${values.length}`);
+      throw new RangeError(
+        `Cannot append row: expected ${cols} values, got ${values.length}; ` +
+          "pass one value per key, in the order the keys were given",
+      );
     }
     const row = this.#rows;
     if (typeof ts !== "number" || !Number.isSafeInteger(ts) || ts < 0) {
@@ -319,6 +329,11 @@ export class TelemetryBatch {
     return JSON.stringify(this.toEntries());
   }
 
+  /** Output bound of batchToJson (its per-row worst case, writer slack included). */
+  #jsonBound(): number {
+    return 2 + this.#rows * (56 + this.#fragments.length + this.keys.length * 26);
+  }
+
   #wasmJson(): [number, number] | undefined {
     try {
       const c = encoderContext();
@@ -326,7 +341,7 @@ export class TelemetryBatch {
       if (at < 0) return undefined;
       const rows = this.#rows;
       const cols = this.keys.length;
-      const bound = 2 + rows * (56 + this.#fragments.length + cols * 26);
+      const bound = this.#jsonBound();
       const dst = c.arena.reserve(bound);
       if (dst < 0) return undefined;
       const n = c.w.exports.batchToJson(
@@ -364,7 +379,7 @@ export class TelemetryBatch {
       const rows = this.#rows;
       const cols = this.keys.length;
       const room = topicLength + 10;
-      const bound = 2 + rows * (56 + this.#fragments.length + cols * 26);
+      const bound = this.#jsonBound();
       const dst = c.arena.reserve(bound + room);
       if (dst < 0) return undefined;
       const w = c.w;
@@ -387,8 +402,7 @@ export class TelemetryBatch {
         if (start === ERR_NON_FINITE) this.#nonFinite();
         return undefined;
       }
-      const end = start + w.result[R_FRAME_LENGTH]!;
-      return lease ? c.arena.take(start, end) : copyOf(w.u8, start, end);
+      return takeFrame(c, start, lease);
     } catch (e) {
       if (isTrap(e)) return undefined; // the TS path then encodes (or throws the typed error)
       throw e;

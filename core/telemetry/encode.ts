@@ -20,11 +20,13 @@ import {
 import {
   type EncoderContext,
   encoderContext,
+  ERR_NON_FINITE,
   fixedFlags,
   stageTopic,
+  takeFrame,
   TAPE_SIZE,
 } from "../../wasm/_encode.ts";
-import { ensureNumbers, isTrap, R_FRAME_LENGTH } from "../../wasm/_instance.ts";
+import { ensureNumbers, isTrap } from "../../wasm/_instance.ts";
 import { type OutboundBytes, ownedBytes } from "../../wasm/_arena.ts";
 import { copyOf } from "../_slab.ts";
 import { Tape } from "./_tape.ts";
@@ -63,7 +65,6 @@ export interface TelemetryPublishOptions {
   engine?: TelemetryEngine;
 }
 
-const ERR_NON_FINITE = -2;
 const encoder = new TextEncoder();
 let tape: Tape | undefined;
 
@@ -161,8 +162,7 @@ function wasmPublish(
       if (start === ERR_NON_FINITE) nonFinite(data, validate);
       return undefined;
     }
-    const end = start + w.result[R_FRAME_LENGTH]!;
-    return lease ? c.arena.take(start, end) : copyOf(w.u8, start, end);
+    return takeFrame(c, start, lease);
   } catch (e) {
     if (isTrap(e)) return undefined; // the TS path then encodes (or throws the typed error)
     throw e;

@@ -85,9 +85,23 @@ export function tapePublish(
 ): i32 {
   const n = tapeToJson(tape, dst, cap);
   if (n < 0) return n;
-  const start = framePublishBefore(dst, <u32>n, topicSrc, topicLen, flags, id, version);
+  return frameJson(dst, dst + <usize>n, topicSrc, topicLen, flags, id, version);
+}
+
+// Writes the PUBLISH header before the JSON at [dst, end) and stores the
+// packet's length in R_FRAME_LENGTH. Returns its start, or 0 when too large.
+@inline function frameJson(
+  dst: usize,
+  end: usize,
+  topicSrc: usize,
+  topicLen: u32,
+  flags: u32,
+  id: u32,
+  version: u32,
+): i32 {
+  const start = framePublishBefore(dst, <u32>(end - dst), topicSrc, topicLen, flags, id, version);
   if (start == 0) return 0;
-  store<u32>(R_FRAME_LENGTH, <u32>(dst + <usize>n - start));
+  store<u32>(R_FRAME_LENGTH, <u32>(end - start));
   return <i32>start;
 }
 
@@ -308,8 +322,5 @@ export function batchPublish(
 ): i32 {
   const end = writeBatch(tsPtr, valuesPtr, rows, cols, keysPtr, keysLen, dst, cap);
   if (end == 0) return batchError;
-  const start = framePublishBefore(dst, <u32>(end - dst), topicSrc, topicLen, flags, id, version);
-  if (start == 0) return 0;
-  store<u32>(R_FRAME_LENGTH, <u32>(end - start));
-  return <i32>start;
+  return frameJson(dst, end, topicSrc, topicLen, flags, id, version);
 }
