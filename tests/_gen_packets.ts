@@ -31,6 +31,7 @@ import {
 } from "./codec_spec_rules.ts";
 
 export { describePacket, normalizePacket, packetsEqual, toHex } from "./codec_compare.ts";
+export { concat } from "../core/codec/_test_vectors.ts";
 export {
   ALLOWED_PROPERTIES,
   PACKET_TYPES,
@@ -136,7 +137,7 @@ export function randomString(rng: Prng, count = charCount(rng), forbidden = ""):
 }
 
 /** A random topic name: at least one character, no wildcards [MQTT-4.7.3-1] [MQTT-3.3.2-2]. */
-export function randomTopicName(rng: Prng): string {
+function randomTopicName(rng: Prng): string {
   if (rng.bool(0.001)) return "t/".padEnd(65_535, "x"); // longest possible string [MQTT-1.5.4]
   const levels = rng.int(1, 6);
   const parts: string[] = [];
@@ -149,7 +150,7 @@ export function randomTopicName(rng: Prng): string {
 }
 
 /** A random valid topic filter [MQTT-4.7.1-1] [MQTT-4.7.1-2] [MQTT-4.7.1-3]. */
-export function randomTopicFilter(rng: Prng, version: ProtocolVersion): string {
+function randomTopicFilter(rng: Prng, version: ProtocolVersion): string {
   if (version === 5 && rng.bool(0.05)) {
     // Shared subscription: "$share/" ShareName "/" filter [MQTT-4.8.2-1] [MQTT-4.8.2-2].
     return `$share/${randomString(rng, rng.int(1, 6), "+#/")}/${randomTopicFilter(rng, 4)}`;
@@ -175,7 +176,7 @@ function payloadLength(rng: Prng): number {
 }
 
 /** A random payload of 0..~2 KiB, occasionally larger. */
-export function randomPayload(rng: Prng, length = payloadLength(rng)): Uint8Array {
+function randomPayload(rng: Prng, length = payloadLength(rng)): Uint8Array {
   return rng.bytes(length);
 }
 
@@ -198,7 +199,7 @@ function u16(rng: Prng, min = 0): number {
 }
 
 /** Random user properties, with repeated names and empty strings [MQTT-3.3.2-18]. */
-export function randomUserProperties(rng: Prng): UserProperty[] {
+function randomUserProperties(rng: Prng): UserProperty[] {
   const names = ["a", "b", "1", "42", "", "région", "key"];
   const out: UserProperty[] = [];
   const n = rng.int(1, rng.bool(0.05) ? 40 : 5);
@@ -260,7 +261,7 @@ function propertyValue(rng: Prng, name: PropertyName, context: PropertyContext):
 }
 
 /** Random properties allowed for `context`, or `undefined`. */
-export function randomProperties(
+function randomProperties(
   rng: Prng,
   context: PropertyContext,
   density = rng.pick([0, 0.15, 0.4, 1]),

@@ -194,7 +194,12 @@ for (const engine of engines) {
             }
             assert.throws(
               () => engine.encodeInto(p, new Uint8Array(bytes.length - 1), 0, opts),
-              RangeError,
+              {
+                name: "RangeError",
+                message: `Cannot encode ${p.type.toUpperCase()}: needs ${bytes.length} bytes, ${
+                  bytes.length - 1
+                } available; size the buffer with encodedLength()`,
+              },
             );
           }
         } catch (e) {

@@ -29,6 +29,7 @@ import {
 } from "../core/codec/mod.ts";
 import { engineLabel, engines } from "./_engines.ts";
 import {
+  concat,
   describePacket,
   normalizePacket,
   packetViolation,
@@ -237,14 +238,7 @@ function mutate(rng: Prng, valid: Corpus): Uint8Array {
       return withHeader(b[0]!, next);
     }
     default: { // several valid packets with one mutated in the middle
-      const parts = [base(), mutate(rng, valid), base()];
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let pos = 0;
-      for (const p of parts) {
-        out.set(p, pos);
-        pos += p.length;
-      }
-      return out;
+      return concat([base(), mutate(rng, valid), base()]);
     }
   }
 }

@@ -16,57 +16,29 @@ import type {
   Subscription,
 } from "../core/codec/types.ts";
 
+/** Packet types of MQTT 3.1 and 3.1.1. */
+const TYPES_V3: readonly PacketTypeName[] = [
+  "connect",
+  "connack",
+  "publish",
+  "puback",
+  "pubrec",
+  "pubrel",
+  "pubcomp",
+  "subscribe",
+  "suback",
+  "unsubscribe",
+  "unsuback",
+  "pingreq",
+  "pingresp",
+  "disconnect",
+];
+
 /** Packet types valid on each protocol level (AUTH is MQTT 5 only). */
 export const PACKET_TYPES: Readonly<Record<ProtocolVersion, readonly PacketTypeName[]>> = {
-  3: [
-    "connect",
-    "connack",
-    "publish",
-    "puback",
-    "pubrec",
-    "pubrel",
-    "pubcomp",
-    "subscribe",
-    "suback",
-    "unsubscribe",
-    "unsuback",
-    "pingreq",
-    "pingresp",
-    "disconnect",
-  ],
-  4: [
-    "connect",
-    "connack",
-    "publish",
-    "puback",
-    "pubrec",
-    "pubrel",
-    "pubcomp",
-    "subscribe",
-    "suback",
-    "unsubscribe",
-    "unsuback",
-    "pingreq",
-    "pingresp",
-    "disconnect",
-  ],
-  5: [
-    "connect",
-    "connack",
-    "publish",
-    "puback",
-    "pubrec",
-    "pubrel",
-    "pubcomp",
-    "subscribe",
-    "suback",
-    "unsubscribe",
-    "unsuback",
-    "pingreq",
-    "pingresp",
-    "disconnect",
-    "auth",
-  ],
+  3: TYPES_V3,
+  4: TYPES_V3,
+  5: [...TYPES_V3, "auth"],
 };
 
 /** A property's key in {@linkcode Properties}. */

@@ -22,6 +22,7 @@ import {
 } from "../core/codec/mod.ts";
 import { engineLabel, engines } from "./_engines.ts";
 import {
+  concat,
   describePacket,
   normalizePacket,
   PACKET_TYPES,
@@ -41,16 +42,6 @@ interface Stream {
   decoderOptions: { protocolVersion?: ProtocolVersion };
   /** Protocol level of each packet. */
   versions: ProtocolVersion[];
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }
 
 /**

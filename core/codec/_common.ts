@@ -10,7 +10,7 @@ import { isAllowedReasonCode } from "./constants.ts";
 import type { Reader } from "./_bytes.ts";
 import { utf8Length, writeUtf8 } from "./_utf8.ts";
 import { propertiesBlockLength, propertiesLength, writeProperties } from "./properties.ts";
-import { readProperties } from "./_read_properties.ts";
+import { readPropertiesInto } from "./_read_properties.ts";
 
 /** Throws `TypeError("Cannot encode WHERE: MESSAGE")`. */
 export function typeFail(where: string, message: string): never {
@@ -162,10 +162,7 @@ export function readReasonTail<T extends { reasonCode?: number; properties?: Pro
 ): T {
   if (version === 5) {
     out.reasonCode = r.left > 0 ? readReasonCode(r, typeId, version) : 0;
-    if (r.left > 0) {
-      const properties = readProperties(r, typeId);
-      if (properties !== undefined) out.properties = properties;
-    }
+    if (r.left > 0) readPropertiesInto(r, typeId, out);
   }
   expectEnd(r);
   return out;
@@ -199,7 +196,7 @@ export function writeIdAndProperties(
 }
 
 /** Tells whether a properties object has at least one defined value. */
-export function hasProperties(props: Properties | undefined): boolean {
+function hasProperties(props: Properties | undefined): boolean {
   if (props === undefined) return false;
   for (const key in props) {
     if ((props as Record<string, unknown>)[key] !== undefined) return true;
@@ -216,7 +213,7 @@ export function readPacketId(r: Reader): number {
 }
 
 /** Reads a reason code and checks it is allowed for `typeId` on `version`. */
-export function readReasonCode(r: Reader, typeId: number, version: number): number {
+function readReasonCode(r: Reader, typeId: number, version: number): number {
   const at = r.pos;
   const code = r.u8("reason code");
   if (!isAllowedReasonCode(typeId, code, version)) {

@@ -18,7 +18,7 @@ import { MqttDecodeError } from "./errors.ts";
  *
  * @param at Stream offset of the byte, for the error.
  */
-export function checkFirstByte(byte: number, version: ProtocolVersion, at: number) {
+function checkFirstByte(byte: number, version: ProtocolVersion, at: number) {
   const typeId = byte >> 4;
   if (typeId === 0) {
     throw new MqttDecodeError(

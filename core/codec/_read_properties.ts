@@ -101,3 +101,12 @@ export function readProperties(r: Reader, typeId: number): Properties | undefine
   r.end = outerEnd;
   return props;
 }
+
+/**
+ * Reads a property block for `typeId` into `out.properties`, leaving it
+ * unset for an empty block.
+ */
+export function readPropertiesInto(r: Reader, typeId: number, out: { properties?: Properties }) {
+  const properties = readProperties(r, typeId);
+  if (properties !== undefined) out.properties = properties;
+}

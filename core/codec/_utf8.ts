@@ -66,18 +66,6 @@ export function writeUtf8(buf: Uint8Array, pos: number, s: string): number {
   return pos;
 }
 
-/** Writes `s` with its 2-byte length prefix `byteLength`; returns the new position. */
-export function writeUtf8Prefixed(
-  buf: Uint8Array,
-  pos: number,
-  s: string,
-  byteLength: number,
-): number {
-  buf[pos] = byteLength >>> 8;
-  buf[pos + 1] = byteLength & 0xff;
-  return writeUtf8(buf, pos + 2, s);
-}
-
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Longest ASCII string built char by char; longer ones go through TextDecoder. */

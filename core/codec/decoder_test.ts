@@ -4,7 +4,7 @@ import { MqttDecodeError } from "./errors.ts";
 import { decodePacket } from "./decode_packet.ts";
 import { encode } from "./encode.ts";
 import type { Packet, PublishPacket } from "./types.ts";
-import { assertDecodeError, hex, utf8 } from "./_test_vectors.ts";
+import { assertDecodeError, concat, hex, utf8 } from "./_test_vectors.ts";
 
 const stream5: Packet[] = [
   { type: "connack", sessionPresent: false, reasonCode: 0, properties: { receiveMaximum: 10 } },
@@ -29,16 +29,6 @@ const stream5: Packet[] = [
   { type: "suback", packetId: 2, reasonCodes: [0, 1], properties: { reasonString: "ok" } },
   { type: "disconnect", reasonCode: 0x8e },
 ];
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
 
 const bytes5 = concat(stream5.map((p) => encode(p, { protocolVersion: 5 })));
 
@@ -188,14 +178,26 @@ Deno.test("MqttDecoder.protocolVersion selects the packet layout", () => {
 });
 
 Deno.test("MqttDecoder() validates its options", () => {
-  assert.throws(() => new MqttDecoder({ protocolVersion: 6 as 5 }), RangeError);
-  assert.throws(() => new MqttDecoder({ maxPacketSize: 1 }), RangeError);
-  assert.throws(() => new MqttDecoder({ maxPacketSize: 1.5 }), RangeError);
+  assert.throws(() => new MqttDecoder({ protocolVersion: 6 as 5 }), {
+    name: "RangeError",
+    message: "Cannot create decoder: protocolVersion must be 3, 4 or 5",
+  });
+  assert.throws(() => new MqttDecoder({ maxPacketSize: 1 }), {
+    name: "RangeError",
+    message: "Cannot create decoder: maxPacketSize must be an integer of at least 2",
+  });
+  assert.throws(() => new MqttDecoder({ maxPacketSize: 1.5 }), {
+    name: "RangeError",
+    message: "Cannot create decoder: maxPacketSize must be an integer of at least 2",
+  });
   const decoder = new MqttDecoder();
   assert.throws(() => {
     decoder.protocolVersion = 2 as 3;
-  }, RangeError);
-  assert.throws(() => decoder.push("c000" as unknown as Uint8Array), TypeError);
+  }, { name: "RangeError", message: "Cannot create decoder: protocolVersion must be 3, 4 or 5" });
+  assert.throws(() => decoder.push("c000" as unknown as Uint8Array), {
+    name: "TypeError",
+    message: "Cannot decode packet: chunk must be a Uint8Array",
+  });
 });
 
 Deno.test("decodePacket() decodes exactly one packet", () => {

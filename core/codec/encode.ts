@@ -181,7 +181,7 @@ export function encodeInto(
     throw new RangeError(
       `Cannot encode ${name}: needs ${total} bytes, ${
         Math.max(0, buffer.length - offset)
-      } available`,
+      } available; size the buffer with encodedLength()`,
     );
   }
   if (publish) return writePublish(packet, buffer, offset, rem, v) - offset;

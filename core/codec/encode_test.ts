@@ -9,18 +9,34 @@ Deno.test("encode() rejects an unknown packet type", () => {
     name: "TypeError",
     message: 'Cannot encode packet: unknown type "nope"',
   });
-  assert.throws(() => encode(null as unknown as Packet), TypeError);
+  assert.throws(() => encode(null as unknown as Packet), {
+    name: "TypeError",
+    message: "Cannot encode packet: packet must be an object",
+  });
 });
 
 Deno.test("encode() rejects an invalid protocolVersion option", () => {
-  assert.throws(() => encode({ type: "pingreq" }, { protocolVersion: 6 as 5 }), RangeError);
+  assert.throws(() => encode({ type: "pingreq" }, { protocolVersion: 6 as 5 }), {
+    name: "RangeError",
+    message: "Cannot encode packet: protocolVersion must be 3, 4 or 5",
+  });
 });
 
 Deno.test("encodeInto() validates the offset", () => {
   const buf = new Uint8Array(4);
-  assert.throws(() => encodeInto({ type: "pingreq" }, buf, -1), RangeError);
-  assert.throws(() => encodeInto({ type: "pingreq" }, buf, 0.5), RangeError);
-  assert.throws(() => encodeInto({ type: "pingreq" }, buf, 3), /needs 2 bytes, 1 available/);
+  assert.throws(() => encodeInto({ type: "pingreq" }, buf, -1), {
+    name: "RangeError",
+    message: "Cannot encode packet: offset must be a non-negative integer",
+  });
+  assert.throws(() => encodeInto({ type: "pingreq" }, buf, 0.5), {
+    name: "RangeError",
+    message: "Cannot encode packet: offset must be a non-negative integer",
+  });
+  assert.throws(() => encodeInto({ type: "pingreq" }, buf, 3), {
+    name: "RangeError",
+    message:
+      "Cannot encode PINGREQ: needs 2 bytes, 1 available; size the buffer with encodedLength()",
+  });
   assert.equal(encodeInto({ type: "pingreq" }, buf, 2), 2);
   assert.deepEqual(buf, hex("00 00 c0 00"));
 });

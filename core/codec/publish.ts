@@ -52,7 +52,10 @@ export function publishRemainingLength(p: PublishPacket, version: ProtocolVersio
       typeFail(W, "topic must be well-formed UTF-16 without U+0000"); // [MQTT-4.7.3-2]
     } else if (version < 5 || p.properties?.topicAlias === undefined) {
       // [MQTT-4.7.3-1]; MQTT 5 allows an empty topic with a Topic Alias.
-      rangeFail(W, "topic must not be empty");
+      rangeFail(
+        W,
+        `topic must not be empty${version < 5 ? "" : " unless properties.topicAlias is set"}`,
+      );
     }
   }
   if (topicLength > 65_535) rangeFail(W, "topic must be at most 65535 UTF-8 bytes");

@@ -16,7 +16,7 @@ import {
   readReasonCodes,
   writeIdAndProperties,
 } from "./_common.ts";
-import { readProperties } from "./_read_properties.ts";
+import { readPropertiesInto } from "./_read_properties.ts";
 
 const WA = "SUBACK";
 
@@ -54,10 +54,7 @@ export function writeSuback(
  */
 export function decodeSuback(r: Reader, version: ProtocolVersion): SubackPacket {
   const packet: SubackPacket = { type: "suback", packetId: readPacketId(r), reasonCodes: [] };
-  if (version === 5) {
-    const properties = readProperties(r, PacketType.Suback);
-    if (properties !== undefined) packet.properties = properties;
-  }
+  if (version === 5) readPropertiesInto(r, PacketType.Suback, packet);
   packet.reasonCodes = readReasonCodes(r, PacketType.Suback, version);
   expectEnd(r);
   return packet;

@@ -21,7 +21,7 @@ import {
   writeIdAndProperties,
   writeString,
 } from "./_common.ts";
-import { readProperties } from "./_read_properties.ts";
+import { readPropertiesInto } from "./_read_properties.ts";
 import { isSharedFilter, isValidSharedFilter, isValidTopicFilter } from "./topic.ts";
 
 const W = "SUBSCRIBE";
@@ -101,10 +101,7 @@ export function writeSubscribe(
 export function decodeSubscribe(r: Reader, version: ProtocolVersion): SubscribePacket {
   const packetId = readPacketId(r);
   const packet: SubscribePacket = { type: "subscribe", packetId, subscriptions: [] };
-  if (version === 5) {
-    const properties = readProperties(r, PacketType.Subscribe);
-    if (properties !== undefined) packet.properties = properties;
-  }
+  if (version === 5) readPropertiesInto(r, PacketType.Subscribe, packet);
   // [MQTT-3.8.3-3] (3.1.1) [MQTT-3.8.3-2] (5.0): at least one subscription.
   if (r.left === 0) r.fail("MALFORMED_PACKET", "there are no subscriptions");
   while (r.left > 0) {

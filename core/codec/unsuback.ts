@@ -16,7 +16,7 @@ import {
   readReasonCodes,
   writeIdAndProperties,
 } from "./_common.ts";
-import { readProperties } from "./_read_properties.ts";
+import { readPropertiesInto } from "./_read_properties.ts";
 
 const WA = "UNSUBACK";
 
@@ -56,8 +56,7 @@ export function writeUnsuback(
 export function decodeUnsuback(r: Reader, version: ProtocolVersion): UnsubackPacket {
   const packet: UnsubackPacket = { type: "unsuback", packetId: readPacketId(r) };
   if (version === 5) {
-    const properties = readProperties(r, PacketType.Unsuback);
-    if (properties !== undefined) packet.properties = properties;
+    readPropertiesInto(r, PacketType.Unsuback, packet);
     packet.reasonCodes = readReasonCodes(r, PacketType.Unsuback, version);
   }
   expectEnd(r);

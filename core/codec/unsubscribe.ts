@@ -18,7 +18,7 @@ import {
   writeIdAndProperties,
   writeString,
 } from "./_common.ts";
-import { readProperties } from "./_read_properties.ts";
+import { readPropertiesInto } from "./_read_properties.ts";
 import { isValidSharedFilter, isValidTopicFilter } from "./topic.ts";
 
 const W = "UNSUBSCRIBE";
@@ -73,10 +73,7 @@ export function decodeUnsubscribe(r: Reader, version: ProtocolVersion): Unsubscr
     packetId: readPacketId(r),
     topicFilters: [],
   };
-  if (version === 5) {
-    const properties = readProperties(r, PacketType.Unsubscribe);
-    if (properties !== undefined) packet.properties = properties;
-  }
+  if (version === 5) readPropertiesInto(r, PacketType.Unsubscribe, packet);
   // [MQTT-3.10.3-2] the payload holds at least one topic filter.
   if (r.left === 0) r.fail("MALFORMED_PACKET", "there are no topic filters");
   while (r.left > 0) {
