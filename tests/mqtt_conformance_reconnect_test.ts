@@ -59,8 +59,16 @@ Deno.test({
     await t.expect("30 05 00 01 74 00 78"); // only the plain QoS 0 message [MQTT-3.2.2-11] [MQTT-3.2.2-14]
     await t.expectNothing();
     await plain;
-    assert.ok((await q1) instanceof RangeError);
-    assert.match((await kept).message, /does not support retained messages/);
+    const refused = await q1;
+    assert.ok(refused instanceof RangeError);
+    assert.equal(
+      refused.message,
+      "Cannot publish with QoS 1: the server accepts QoS 0 at most; publish with qos 0",
+    );
+    assert.match(
+      (await kept).message,
+      /does not support retained messages; publish without retain$/,
+    );
     await client.disconnect();
     assert.equal(clock.pending, 0);
   },

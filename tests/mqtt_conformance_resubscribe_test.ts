@@ -22,23 +22,31 @@ function subscribe(id: number, filters: string[]): string {
 /** SUBACK granting QoS 1 to `n` filters. */
 const suback = (id: number, n: number) => `90 ${hex2(3 + n)} 00 ${hex2(id)} 00` + " 01".repeat(n);
 
-function fake(options: Partial<MqttClientOptions> = {}) {
+/**
+ * A connected client on a fake network (`connect` and `ack` are the expected CONNECT and the
+ * CONNACK answering it) that reconnects after exactly 1 s, with its `"error"` events.
+ */
+async function fake(
+  options: Partial<MqttClientOptions> = {},
+  connect = CONNECT,
+  ack = connack(),
+) {
   const { net, clock, client } = fakeClient({
     reconnect: { initialDelay: 1000, maxDelay: 1000, jitter: 0 },
     ...options,
   });
   const errors: Error[] = [];
   client.addEventListener("error", (e) => errors.push(e.detail));
-  return { net, clock, client, errors };
+  const done = client.connect();
+  const t0 = await net.connection(0);
+  await t0.expect(connect);
+  t0.respond(ack);
+  await done;
+  return { net, clock, client, errors, t0 };
 }
 
 Deno.test("MqttClient resubscribes in as many SUBSCRIBE packets as the new Maximum Packet Size needs", async () => {
-  const { net, clock, client, errors } = fake();
-  const done = client.connect();
-  const t0 = await net.connection(0);
-  await t0.expect(CONNECT);
-  t0.respond(connack());
-  await done;
+  const { net, clock, client, errors, t0 } = await fake();
   const first = client.subscribe(["a", "b", "c"].map((topicFilter) => ({ topicFilter, qos: 1 })));
   await t0.expect(subscribe(1, ["a", "b", "c"]));
   t0.respond(suback(1, 3));
@@ -81,12 +89,7 @@ Deno.test("MqttClient resubscribes in as many SUBSCRIBE packets as the new Maxim
 });
 
 Deno.test("MqttClient fails a subscribe() made offline that outgrew the new Maximum Packet Size", async () => {
-  const { net, clock, client, errors } = fake();
-  const done = client.connect();
-  const t0 = await net.connection(0);
-  await t0.expect(CONNECT);
-  t0.respond(connack());
-  await done;
+  const { net, clock, client, errors, t0 } = await fake();
   t0.end();
   await clock.advance(0);
   assert.equal(client.state, "reconnecting");
@@ -173,17 +176,16 @@ Deno.test("MqttClient resubscribes many filters within the server's limit, in or
 Deno.test("MqttClient resubscribes within its own maxPacketSize on MQTT 3.1.1", async () => {
   // Two subscribe() calls that each fit; together they would not, and the client's own
   // maxPacketSize bounds every packet it sends: the resubscription must not merge them (19 bytes).
-  const { net, clock, client, errors } = fake({ protocolVersion: 4, maxPacketSize: 16 });
   const connect = "10 0d 00 04 4d 51 54 54 04 02 00 3c 00 01 63";
+  const { net, clock, client, errors, t0 } = await fake(
+    { protocolVersion: 4, maxPacketSize: 16 },
+    connect,
+    "20 02 00 00",
+  );
   const sub4 = (id: number, filters: string[]) => {
     const body = `00 ${hex2(id)} ` + filters.map(entry).join(" ");
     return `82 ${hex2(body.split(" ").length)} ${body}`;
   };
-  const done = client.connect();
-  const t0 = await net.connection(0);
-  await t0.expect(connect);
-  t0.respond("20 02 00 00");
-  await done;
   const first = client.subscribe([{ topicFilter: "aa", qos: 1 }, { topicFilter: "bb", qos: 1 }]);
   await t0.expect(sub4(1, ["aa", "bb"])); // 14 bytes
   t0.respond("90 04 00 01 01 01");

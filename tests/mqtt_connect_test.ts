@@ -5,22 +5,14 @@ import {
   MqttClient,
   type MqttClientOptions,
 } from "../core/mqtt/mod.ts";
-import { FakeClock, FakeNetwork, settle } from "./_fake_transport.ts";
+import { fakeClient, settle } from "./_fake_transport.ts";
 
 const CONNECT_V5 = "10 0e 00 04 4d 51 54 54 05 02 00 3c 00 00 01 63";
 const CONNECT_V4 = "10 0d 00 04 4d 51 54 54 04 02 00 3c 00 01 63";
 
+/** A client on a fake network with the default reconnect options. */
 function setup(options: Partial<MqttClientOptions> = {}) {
-  const net = new FakeNetwork();
-  const clock = new FakeClock();
-  const client = new MqttClient({
-    host: "broker",
-    clientId: "c",
-    transport: net.factory,
-    clock,
-    ...options,
-  });
-  return { net, clock, client };
+  return fakeClient({ host: "broker", reconnect: true, ...options });
 }
 
 Deno.test("MqttClient.connect() sends MQTT 5 CONNECT and resolves with the CONNACK", async () => {
@@ -220,12 +212,17 @@ Deno.test("MqttClient.disconnect() during connect() aborts the attempt", async (
 });
 
 Deno.test("new MqttClient() rejects invalid options with typed errors", () => {
-  assert.throws(() => new MqttClient({ host: "" }), TypeError);
-  assert.throws(() => new MqttClient({ host: "h", port: 70000 }), RangeError);
-  assert.throws(() => new MqttClient({ host: "h", keepalive: -1 }), RangeError);
-  assert.throws(() => new MqttClient({ host: "h", maxInflight: 65536 }), RangeError);
+  const refused = (options: MqttClientOptions, type: typeof Error, message: RegExp) =>
+    assert.throws(
+      () => new MqttClient(options),
+      (e) => e instanceof type && message.test(e.message),
+    );
+  refused({ host: "" }, TypeError, /^Cannot create MQTT client: host must be a non-empty string$/);
+  refused({ host: "h", port: 70000 }, RangeError, /port 70000 is not an integer in 1\.\.65535$/);
+  refused({ host: "h", keepalive: -1 }, RangeError, /keepalive -1 is not an integer in 0\.\./);
+  refused({ host: "h", maxInflight: 65536 }, RangeError, /maxInflight 65536 is not an integer/);
   // deno-lint-ignore no-explicit-any
-  assert.throws(() => new MqttClient({ host: "h", protocolVersion: 3 as any }), RangeError);
-  assert.throws(() => new MqttClient({ host: "h", queue: { maxSize: -1 } }), RangeError);
+  refused({ host: "h", protocolVersion: 3 as any }, RangeError, /protocolVersion 3 is not 4 or 5/);
+  refused({ host: "h", queue: { maxSize: -1 } }, RangeError, /maxSize -1 is not a non-negative/);
   assert.equal(new MqttClient({ host: "h", tls: true }).state, "disconnected");
 });

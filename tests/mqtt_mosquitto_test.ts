@@ -3,13 +3,18 @@
  */
 import assert from "node:assert/strict";
 import { tsCodec } from "../core/codec/mod.ts";
-import { MqttClient, type PublishPacket } from "../core/mqtt/mod.ts";
+import { MqttClient, type MqttClientOptions, type PublishPacket } from "../core/mqtt/mod.ts";
 import { wasmCodec } from "../wasm/mod.ts";
-import { mosquittoPath, startMosquitto } from "./_mosquitto.ts";
+import { type Mosquitto, mosquittoPath, startMosquitto } from "./_mosquitto.ts";
 
 const ignore = mosquittoPath() === undefined;
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** A client of `broker` on loopback; `options` add to or override host and port. */
+function clientOf(broker: Mosquitto, options: Partial<MqttClientOptions> = {}): MqttClient {
+  return new MqttClient({ host: "127.0.0.1", port: broker.port, ...options });
+}
 
 /** Waits (really) until `cond()` holds; fails after `ms`. Not a timing assertion: a guard against hanging. */
 async function waitUntil(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
@@ -32,13 +37,7 @@ for (
     ignore,
     async fn() {
       await using broker = await startMosquitto();
-      await using client = new MqttClient({
-        host: "127.0.0.1",
-        port: broker.port,
-        protocolVersion,
-        clientId: "t1",
-        codec,
-      });
+      await using client = clientOf(broker, { protocolVersion, clientId: "t1", codec });
       const got: PublishPacket[] = [];
       client.addEventListener("message", (e) => got.push(e.detail));
       const connack = await client.connect();
@@ -79,7 +78,7 @@ Deno.test({
   ignore,
   async fn() {
     await using broker = await startMosquitto();
-    await using client = new MqttClient({ host: "127.0.0.1", port: broker.port, keepalive: 2 });
+    await using client = clientOf(broker, { keepalive: 2 });
     let disconnects = 0;
     client.addEventListener("disconnect", () => disconnects++);
     await client.connect();
@@ -97,9 +96,7 @@ Deno.test({
   ignore,
   async fn() {
     await using broker = await startMosquitto();
-    await using client = new MqttClient({
-      host: "127.0.0.1",
-      port: broker.port,
+    await using client = clientOf(broker, {
       clientId: "counter",
       reconnect: { initialDelay: 50, maxDelay: 200 },
     });
@@ -151,9 +148,7 @@ Deno.test({
   ignore,
   async fn() {
     await using broker = await startMosquitto();
-    await using client = new MqttClient({
-      host: "127.0.0.1",
-      port: broker.port,
+    await using client = clientOf(broker, {
       reconnect: { initialDelay: 50, maxDelay: 200 },
       queue: { maxSize: 5000 },
     });
@@ -176,16 +171,11 @@ Deno.test({
   ignore,
   async fn() {
     await using broker = await startMosquitto();
-    await using first = new MqttClient({
-      host: "127.0.0.1",
-      port: broker.port,
-      clientId: "twin",
-      reconnect: false,
-    });
+    await using first = clientOf(broker, { clientId: "twin", reconnect: false });
     const details: { reason: Error | undefined; reasonCode?: number }[] = [];
     first.addEventListener("disconnect", (e) => details.push(e.detail));
     await first.connect();
-    await using second = new MqttClient({ host: "127.0.0.1", port: broker.port, clientId: "twin" });
+    await using second = clientOf(broker, { clientId: "twin" });
     await second.connect();
     await waitUntil(() => details.length === 1, "the first client to be disconnected");
     assert.equal(details[0]!.reason?.name, "ConnectionClosedError");

@@ -2,28 +2,19 @@ import assert from "node:assert/strict";
 import { MqttDecodeError } from "../core/codec/mod.ts";
 import {
   ConnectionClosedError,
-  MqttClient,
   type MqttClientOptions,
   PayloadTooLargeError,
   PublishError,
+  type PublishOptions,
   SubscribeError,
 } from "../core/mqtt/mod.ts";
-import { FakeClock, FakeNetwork, type FakeTransport, settle } from "./_fake_transport.ts";
+import { fakeClient, type FakeNetwork, type FakeTransport, settle } from "./_fake_transport.ts";
 
 const CONNECT_V5 = "10 0e 00 04 4d 51 54 54 05 02 00 3c 00 00 01 63";
 const X = new TextEncoder().encode("x");
 
 async function connected(options: Partial<MqttClientOptions> = {}, connack = "20 03 00 00 00") {
-  const net = new FakeNetwork();
-  const clock = new FakeClock();
-  const client = new MqttClient({
-    host: "broker",
-    clientId: "c",
-    transport: net.factory,
-    clock,
-    reconnect: { initialDelay: 1000, jitter: 0 },
-    ...options,
-  });
+  const { net, clock, client } = fakeClient({ host: "broker", ...options });
   const p = client.connect();
   const t = await net.connection(0);
   const ka = (options.keepalive ?? 60).toString(16).padStart(4, "0");
@@ -86,11 +77,25 @@ Deno.test("MqttClient.publish() rejects with PublishError carrying the v5 PUBACK
 Deno.test("MqttClient.publish() refuses bad input before sending anything", async () => {
   const { client, t } = await connected({ maxPacketSize: 100 });
   // deno-lint-ignore no-explicit-any
-  await assert.rejects(client.publish("t", X, { qos: 2 as any }), RangeError);
-  await assert.rejects(client.publish("a/+", X), TypeError);
-  await assert.rejects(client.publish("", X), TypeError);
+  await assert.rejects(client.publish("t", X, { qos: 2 as any }), {
+    name: "RangeError",
+    message:
+      "Cannot publish with QoS 2: this client supports QoS 0 and 1 (ThingsBoard has no QoS 2)",
+  });
+  await assert.rejects(client.publish("a/+", X), {
+    name: "TypeError",
+    message: 'Cannot publish: "a/+" is not a valid topic name; ' +
+      "use a non-empty name without the wildcards + and # or U+0000",
+  });
+  await assert.rejects(client.publish("", X), {
+    name: "TypeError",
+    message: /^Cannot publish: "" is not a valid topic name; use a non-empty name/,
+  });
   // deno-lint-ignore no-explicit-any
-  await assert.rejects(client.publish("t", "x" as any), TypeError);
+  await assert.rejects(client.publish("t", "x" as any), {
+    name: "TypeError",
+    message: "Cannot publish: payload must be a Uint8Array",
+  });
   const e = await client.publish("t", new Uint8Array(200), { qos: 1 }).catch((e) => e);
   assert.ok(e instanceof PayloadTooLargeError);
   assert.deepEqual([e.size, e.limit], [209, 100]);
@@ -327,9 +332,7 @@ Deno.test("MqttClient resubscribes after every reconnect and forgets refused fil
 });
 
 Deno.test("MqttClient.subscribe() made offline is sent on the next connection", async () => {
-  const net = new FakeNetwork();
-  const clock = new FakeClock();
-  const client = new MqttClient({ host: "h", clientId: "c", transport: net.factory, clock });
+  const { net, client } = fakeClient({ reconnect: true });
   const sub = client.subscribe([{ topicFilter: "x", qos: 1 }]);
   const p = client.connect();
   const t = await accept(net, 0);
@@ -337,8 +340,15 @@ Deno.test("MqttClient.subscribe() made offline is sent on the next connection", 
   await t.expect("82 07 00 01 00 00 01 78 01");
   t.respond("90 04 00 01 00 01");
   assert.deepEqual(await sub, [1]);
-  await assert.rejects(client.subscribe([{ topicFilter: "x", qos: 2 as 1 }]), RangeError);
-  await assert.rejects(client.subscribe([{ topicFilter: "a/#/b", qos: 1 }]), TypeError);
+  await assert.rejects(client.subscribe([{ topicFilter: "x", qos: 2 as 1 }]), {
+    name: "RangeError",
+    message: 'Cannot subscribe to "x" with QoS 2: use QoS 0 or 1',
+  });
+  await assert.rejects(client.subscribe([{ topicFilter: "a/#/b", qos: 1 }]), {
+    name: "TypeError",
+    message: 'Cannot subscribe: "a/#/b" is not a valid topic filter; a filter is non-empty, ' +
+      'uses "+" only as a whole level and "#" only as the whole last one',
+  });
   await client.disconnect();
 });
 
@@ -469,7 +479,10 @@ Deno.test("MqttClient honours CONNACK Server Keep Alive, Receive Maximum, Maximu
   await client.disconnect();
   // Maximum QoS 0 (0x24) and Retain Available 0 (0x25): refused locally
   const q0 = await connected({}, "20 07 00 00 04 24 00 25 00");
-  await assert.rejects(q0.client.publish("t", X, { qos: 1 }), RangeError);
+  await assert.rejects(q0.client.publish("t", X, { qos: 1 }), {
+    name: "RangeError",
+    message: "Cannot publish with QoS 1: the server accepts QoS 0 at most; publish with qos 0",
+  });
   await assert.rejects(q0.client.publish("t", X, { retain: true }), /does not support retained/);
   await q0.t.expectNothing();
   await q0.client.disconnect();
@@ -517,9 +530,7 @@ Deno.test("MqttClient keeps running whatever bytes the server sends (random inpu
 });
 
 Deno.test("MqttClient handles packets split across reads and partial writes", async () => {
-  const net = new FakeNetwork();
-  const clock = new FakeClock();
-  const client = new MqttClient({ host: "h", clientId: "c", transport: net.factory, clock });
+  const { net, clock, client } = fakeClient({ reconnect: true });
   const p = client.connect();
   const t = await net.connection(0);
   t.writeLimit = 3;
@@ -542,9 +553,13 @@ Deno.test("MqttClient handles packets split across reads and partial writes", as
   assert.equal(clock.pending, 0);
 });
 
-Deno.test("MqttClient fails an in-flight message that outgrew a smaller limit after reconnect", async () => {
+/**
+ * Publishes with QoS 1, loses the connection before the PUBACK and reconnects to a server whose
+ * Maximum Packet Size is 64; returns the publish's error and asserts that nothing was resent.
+ */
+async function publishThenShrinkLimit(payload: Uint8Array, options: PublishOptions) {
   const { client, clock, net, t } = await connected();
-  const p = client.publish("t", new Uint8Array(100), { qos: 1 }).catch((e) => e);
+  const p = client.publish("t", payload, { qos: 1, ...options }).catch((e) => e);
   await settle();
   t.end();
   await settle();
@@ -553,28 +568,26 @@ Deno.test("MqttClient fails an in-flight message that outgrew a smaller limit af
   await t1.expect(CONNECT_V5);
   t1.respond("20 08 00 00 05 27 00 00 00 40"); // Maximum Packet Size 64
   const e = await p;
-  assert.ok(e instanceof PayloadTooLargeError);
-  assert.deepEqual([e.size, e.limit], [108, 64]);
   await t1.expectNothing(); // not resent: the server would only close the connection again
   await client.disconnect();
+  return e;
+}
+
+Deno.test("MqttClient fails an in-flight message that outgrew a smaller limit after reconnect", async () => {
+  const e = await publishThenShrinkLimit(new Uint8Array(100), {});
+  assert.ok(e instanceof PayloadTooLargeError, String(e));
+  assert.deepEqual([e.size, e.limit], [108, 64]);
+  assert.match(
+    e.message,
+    /^Cannot send PUBLISH: the packet is 108 bytes, the limit is 64 bytes; send less data/,
+  );
 });
 
 Deno.test("MqttClient counts properties when checking an in-flight message against a smaller limit", async () => {
-  const { client, clock, net, t } = await connected();
   const properties = { userProperties: [["k".repeat(30), "v".repeat(30)]] as [string, string][] };
-  const p = client.publish("t", new Uint8Array(20), { qos: 1, properties }).catch((e) => e);
-  await settle();
-  t.end();
-  await settle();
-  await clock.advance(1000);
-  const t1 = await net.connection(1);
-  await t1.expect(CONNECT_V5);
-  t1.respond("20 08 00 00 05 27 00 00 00 40"); // Maximum Packet Size 64
-  const e = await p;
+  const e = await publishThenShrinkLimit(new Uint8Array(20), { properties });
   assert.ok(e instanceof PayloadTooLargeError, String(e));
-  assert.equal(e.limit, 64);
-  await t1.expectNothing();
-  await client.disconnect();
+  assert.deepEqual([e.size, e.limit], [93, 64]);
 });
 
 Deno.test("MqttClient refills a nearly full in-flight window in batches, within one timer tick", async () => {

@@ -40,8 +40,14 @@ Deno.test("Backoff.next() grows by factor up to maxDelay, jitter shortens, reset
   const rnd = [0, 0.5, 0.999];
   const j = new Backoff({ initialDelay: 1000, jitter: 0.5, factor: 1 }, () => rnd.shift()!);
   assert.deepEqual([j.next(), j.next(), j.next()], [1000, 750, 500]);
-  assert.throws(() => new Backoff({ jitter: 2 }), RangeError);
-  assert.throws(() => new Backoff({ factor: 0.5 }), RangeError);
+  assert.throws(() => new Backoff({ jitter: 2 }), {
+    name: "RangeError",
+    message: "Cannot configure reconnect: jitter must be between 0 and 1",
+  });
+  assert.throws(() => new Backoff({ factor: 0.5 }), {
+    name: "RangeError",
+    message: "Cannot configure reconnect: factor must be >= 1",
+  });
 });
 
 Deno.test("PacketIdAllocator.next() starts at 1, skips ids in use, wraps at 65535 skipping 0", () => {
@@ -50,8 +56,9 @@ Deno.test("PacketIdAllocator.next() starts at 1, skips ids in use, wraps at 6553
   assert.equal(ids.next((id) => used.has(id)), 1);
   assert.equal(ids.next((id) => used.has(id)), 4);
   const w = new PacketIdAllocator();
-  for (let i = 0; i < 65534; i++) w.next(() => false);
-  assert.equal(w.last, 65534);
+  let last = 0;
+  for (let i = 0; i < 65534; i++) last = w.next(() => false);
+  assert.equal(last, 65534);
   assert.equal(w.next(() => false), 65535);
   assert.equal(w.next(() => false), 1);
   assert.equal(w.next((id) => id === 2), 3);
@@ -65,7 +72,7 @@ Deno.test("InflightTable add()/remove()/release() keep a bounded window in order
     t.add({ ...msg(`t${id}`), packetId: id }, (r) => settled.push(r.packetId));
   }
   assert.equal(t.size, 3);
-  assert.throws(() => t.add({ ...msg("x"), packetId: 7 }), RangeError);
+  assert.throws(() => t.add({ ...msg("x"), packetId: 7 }), /the in-flight table is full$/);
   assert.equal(t.has(1), true);
   const slot = t.remove(1);
   assert.equal(t.packetAt(slot)?.topic, "t1");
@@ -75,15 +82,19 @@ Deno.test("InflightTable add()/remove()/release() keep a bounded window in order
   assert.deepEqual(settled, [1]);
   t.add({ ...msg("t2"), packetId: 2 });
   assert.deepEqual(t.ordered().map((p) => p.packetId), [5, 9, 2]);
-  assert.throws(() => t.add({ ...msg("dup"), packetId: 5 }), RangeError);
+  assert.throws(() => t.add({ ...msg("dup"), packetId: 5 }), /the in-flight table is full$/);
   const errors: string[] = [];
   const t2 = new InflightTable(2);
   t2.add({ ...msg("a"), packetId: 1 }, undefined, (e) => errors.push(e.message));
+  assert.throws(
+    () => t2.add({ ...msg("dup"), packetId: 1 }), // room left, but the identifier is in use
+    (e) => e instanceof RangeError && /packet identifier 1 is invalid or in use$/.test(e.message),
+  );
   t2.rejectAll(new Error("gone"));
   assert.deepEqual(errors, ["gone"]);
   assert.equal(t2.size, 0);
-  assert.throws(() => new InflightTable(65536), RangeError);
-  assert.throws(() => new InflightTable(0), RangeError);
+  assert.throws(() => new InflightTable(65536), /capacity 65536 is not in 1\.\.65535$/);
+  assert.throws(() => new InflightTable(0), /capacity 0 is not in 1\.\.65535$/);
 });
 
 Deno.test("MessageQueue.push() with policy reject throws QueueFullError when full", () => {
@@ -114,6 +125,11 @@ Deno.test("MessageQueue.push() with policy drop-oldest rejects the dropped messa
   assert.equal(rejected.length, 1);
   assert.ok(rejected[0] instanceof MessageDroppedError);
   assert.equal((rejected[0] as MessageDroppedError).topic, "a");
+  assert.equal(
+    rejected[0].message,
+    'Cannot send message to "a": dropped from the full queue (2 messages) for a newer one; ' +
+      "await flush() between batches or raise queue.maxSize",
+  );
   assert.equal(dropped.length, 1);
   assert.equal((dropped[0] as MessageDroppedError).topic, "b");
   assert.deepEqual([q.peek()?.topic, q.size], ["c", 2]);

@@ -10,6 +10,7 @@ import type { Codec, EncodeOptions, Packet, PacketDecoder } from "../codec/types
 import { MqttDecodeError } from "../codec/errors.ts";
 import type { Reject, Resolve } from "./inflight.ts";
 import type { Transport } from "./transport.ts";
+import { publishSizeBound } from "./_validate.ts";
 
 const READ_SIZE = 64 * 1024;
 const INITIAL_WRITE_SIZE = 16 * 1024;
@@ -112,7 +113,7 @@ export class Connection {
       return;
     }
     const bound = packet.type === "publish" && packet.properties === undefined
-      ? packet.topic.length * 3 + packet.payload.length + 16
+      ? publishSizeBound(packet)
       : this.#codec.encodedLength(packet, this.#encodeOptions);
     if (this.#len + bound > this.#buf.length) this.#grow(this.#len + bound);
     this.#len += this.#codec.encodeInto(packet, this.#buf, this.#len, this.#encodeOptions);

@@ -15,14 +15,10 @@ import type { Logger } from "./options.ts";
 import type { TlsOptions, Transport, TransportFactory } from "./transport.ts";
 
 /**
- * Hooks of a session's connections. `onMalformed`, when the connection
- * supports it, is called instead of `onEnd` for bytes that cannot be
- * decoded, with the connection still open, so that the MQTT 5 DISCONNECT
- * 0x81 Malformed Packet can be sent before closing [MQTT-4.13.1-1].
+ * Hooks of a session's connections: those of a {@linkcode Connection} but
+ * the first-chunk inspection, which only the handshake does.
  */
-export type SessionHooks = Omit<ConnectionHooks, "inspectFirstChunk"> & {
-  onMalformed?(error: MqttDecodeError, connection: Connection): void;
-};
+export type SessionHooks = Omit<ConnectionHooks, "inspectFirstChunk">;
 
 /** Everything a handshake needs. */
 export interface HandshakeOptions {
@@ -198,7 +194,7 @@ function attempt(o: HandshakeOptions, version: 4 | 5, timeout: number): Promise<
         new ProtocolViolationError(`Cannot connect: ${error.message}`, 0x81, { cause: error }),
       );
     };
-    const hooks: ConnectionHooks & SessionHooks = {
+    const hooks: ConnectionHooks = {
       onPackets: onFirst,
       onMalformed: (error, c) => {
         if (!done) malformed(error);

@@ -90,7 +90,8 @@ export class Outbox {
   }
 
   /**
-   * Sends a message now if there is room, else queues it.
+   * Sends a message now if there is room, else queues it. The message was
+   * just checked against the current limits ({@linkcode checkSendable}).
    * @throws {QueueFullError} If it must be queued and the queue refuses it.
    */
   submit(packet: PublishPacket, resolve?: Resolve, reject?: Reject): void {
@@ -123,21 +124,25 @@ export class Outbox {
   }
 
   /**
-   * Refuses a message that outgrew the current limits (a reconnect can bring
-   * a smaller server Maximum Packet Size); sending it would only get the
-   * connection closed, again after every reconnect.
+   * Refuses a message the current server's limits forbid, when published,
+   * and again before a queued or resent message goes out (a reconnect can
+   * bring smaller limits); sending it would only get the connection closed,
+   * again after every reconnect. With properties, the exact size is computed
+   * (which also validates them, naming the bad field).
    * @throws {RangeError | PayloadTooLargeError} If the server would refuse it.
    */
   checkSendable(packet: PublishPacket): void {
-    // Queued while another server (or none) set the limits [MQTT-3.2.2-11] [MQTT-3.2.2-14].
+    // Limits of the current server, or of the last one while offline [MQTT-3.2.2-11] [MQTT-3.2.2-14].
     if (packet.qos > this.maxQos) {
       throw new RangeError(
-        `Cannot publish with QoS ${packet.qos}: the server accepts QoS ${this.maxQos} at most`,
+        `Cannot publish with QoS ${packet.qos}: the server accepts QoS ${this.maxQos} at most; ` +
+          `publish with qos ${this.maxQos}`,
       );
     }
     if (packet.retain && !this.retainAvailable) {
       throw new RangeError(
-        "Cannot publish with retain: the server does not support retained messages",
+        "Cannot publish with retain: the server does not support retained messages; " +
+          "publish without retain",
       );
     }
     if (packet.properties === undefined && publishSizeBound(packet) <= this.maxPacketSize) return;
@@ -147,8 +152,8 @@ export class Outbox {
     if (size > this.maxPacketSize) throw new PayloadTooLargeError(size, this.maxPacketSize);
   }
 
+  /** Sends a packet that meets the current limits ({@linkcode checkSendable} said so). */
   #send(conn: Connection, packet: PublishPacket, resolve?: Resolve, reject?: Reject): void {
-    this.checkSendable(packet);
     if (packet.qos === 0) return conn.send(packet, resolve, reject);
     const id = this.ids.next(this.#idInUse);
     packet.packetId = id;
@@ -210,6 +215,7 @@ export class Outbox {
       const reject = this.queue.peekReject();
       this.queue.shift();
       try {
+        this.checkSendable(packet); // queued under limits that may have changed since
         this.#send(conn, packet, resolve, reject);
       } catch (e) {
         this.fail(e, reject);

@@ -101,20 +101,8 @@ export class Session extends Lifecycle {
     if (this.signal?.aborted) {
       throw abortError("Cannot publish: the client was aborted", this.signal);
     }
-    const out = this.out;
-    if (options?.retain && !out.retainAvailable) {
-      throw new RangeError(
-        "Cannot publish with retain: the server does not support retained messages",
-      );
-    }
-    return buildPublish(
-      this.codec,
-      topic,
-      payload,
-      options,
-      out.maxPacketSize,
-      this.version,
-      out.maxQos,
-    );
+    const packet = buildPublish(topic, payload, options);
+    this.out.checkSendable(packet);
+    return packet;
   }
 }

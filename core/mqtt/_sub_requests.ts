@@ -113,7 +113,10 @@ export class SubscriptionRequests {
     const id = this.#out.nextId();
     if (id === 0) {
       return request.reject(
-        new RangeError("Cannot subscribe: all 65535 packet identifiers are in use"),
+        new RangeError(
+          `Cannot ${request.kind}: all 65535 packet identifiers are in use; ` +
+            "await pending publishes and requests first",
+        ),
       );
     }
     packet.packetId = id;

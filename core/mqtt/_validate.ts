@@ -6,9 +6,8 @@
  */
 
 import { encodedLength, isValidTopicFilter, isValidTopicName } from "../codec/mod.ts";
-import type { Codec, ConnectPacket, PublishPacket, Subscription } from "../codec/types.ts";
+import type { ConnectPacket, PublishPacket, Subscription } from "../codec/types.ts";
 import type { ReconnectOptions } from "./backoff.ts";
-import { PayloadTooLargeError } from "./errors.ts";
 import type { MqttClientOptions, PublishOptions } from "./options.ts";
 import type { TlsOptions } from "./transport.ts";
 
@@ -157,32 +156,27 @@ export function publishSizeBound(packet: Pick<PublishPacket, "topic" | "payload"
 }
 
 /**
- * Builds and checks a PUBLISH.
+ * Builds and checks a PUBLISH from user input; the server's limits are
+ * checked by the outbox (`checkSendable`).
  *
- * @param codec Codec (for exact sizes).
  * @param topic Topic name.
  * @param payload Payload.
  * @param options QoS, retain, properties.
- * @param limit Largest packet allowed.
- * @param protocolVersion Level to size the packet for.
- * @param maxQos Highest QoS the server accepts.
  * @returns The packet (without packet identifier).
  * @throws {TypeError} For a bad topic, payload or option.
- * @throws {RangeError} For QoS 2 or a QoS above the server's maximum.
- * @throws {PayloadTooLargeError} If the packet exceeds `limit`.
+ * @throws {RangeError} For QoS 2.
  */
 export function buildPublish(
-  codec: Codec,
   topic: string,
   payload: Uint8Array,
   options: PublishOptions | undefined,
-  limit: number,
-  protocolVersion: 4 | 5,
-  maxQos: 0 | 1,
 ): PublishPacket {
   if (topic !== lastValidTopic) {
     if (typeof topic !== "string" || !isValidTopicName(topic)) {
-      throw new TypeError(`Cannot publish: "${String(topic)}" is not a valid topic name`);
+      throw new TypeError(
+        `Cannot publish: "${String(topic)}" is not a valid topic name; ` +
+          "use a non-empty name without the wildcards + and # or U+0000",
+      );
     }
     lastValidTopic = topic; // one-entry cache: telemetry goes to the same topic again and again
   }
@@ -197,11 +191,6 @@ export function buildPublish(
       );
     }
     throw new TypeError(`Cannot publish: qos ${String(qos)} is not 0 or 1`);
-  }
-  if (qos > maxQos) {
-    throw new RangeError(
-      `Cannot publish with QoS ${qos}: the server accepts QoS ${maxQos} at most`,
-    );
   }
   // QoS 1 packets get a placeholder id (set when sent) so every packet keeps one shape.
   const retain = options?.retain ?? false;
@@ -227,13 +216,6 @@ export function buildPublish(
       );
     }
     packet.properties = props;
-  }
-  if (options?.properties !== undefined || publishSizeBound(packet) > limit) {
-    // Exact size (also validates properties, naming the bad field).
-    const size = codec.encodedLength(qos ? { ...packet, packetId: 1 } : packet, {
-      protocolVersion,
-    });
-    if (size > limit) throw new PayloadTooLargeError(size, limit);
   }
   return packet;
 }
@@ -301,7 +283,10 @@ const SHARE = "$share/";
 /** Checks a topic filter, including the form of a shared subscription. */
 function checkFilter(verb: "subscribe" | "unsubscribe", f: unknown): asserts f is string {
   if (typeof f !== "string" || !isValidTopicFilter(f) || (f.startsWith(SHARE) && !isShare(f))) {
-    throw new TypeError(`Cannot ${verb}: "${String(f)}" is not a valid topic filter`);
+    throw new TypeError(
+      `Cannot ${verb}: "${String(f)}" is not a valid topic filter; ` +
+        'a filter is non-empty, uses "+" only as a whole level and "#" only as the whole last one',
+    );
   }
 }
 

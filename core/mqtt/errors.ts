@@ -263,7 +263,7 @@ export class MessageDroppedError extends Error {
    */
   constructor(topic: string, maxSize: number) {
     super(
-      `Cannot send message to "${topic}": dropped from the full queue (${maxSize} messages) for a newer one`,
+      `Cannot send message to "${topic}": dropped from the full queue (${maxSize} messages) for a newer one; await flush() between batches or raise queue.maxSize`,
     );
     this.name = "MessageDroppedError";
     this.topic = topic;

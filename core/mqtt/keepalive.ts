@@ -73,11 +73,6 @@ export class KeepaliveManager {
     return this.#intervalMs;
   }
 
-  /** `true` while a PINGREQ is unanswered. */
-  get pingOutstanding(): boolean {
-    return this.#pingSentAt >= 0;
-  }
-
   /**
    * Starts watching (after CONNACK).
    *

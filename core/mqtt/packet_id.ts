@@ -41,14 +41,4 @@ export class PacketIdAllocator {
     }
     return 0;
   }
-
-  /** The identifier handed out last (0 before the first). */
-  get last(): number {
-    return this.#last;
-  }
-
-  /** Starts again at 1. */
-  reset(): void {
-    this.#last = 0;
-  }
 }

@@ -53,11 +53,6 @@ export class SubscriptionRegistry {
   #pending = new Map<number, SubscriptionRequest>();
   #unsent: SubscriptionRequest[] = [];
 
-  /** Number of requests sent and awaiting acknowledgement. */
-  get pendingCount(): number {
-    return this.#pending.size;
-  }
-
   /**
    * Tells whether a packet identifier belongs to a pending request.
    * @param id Packet identifier.
@@ -143,13 +138,5 @@ export class SubscriptionRegistry {
     this.#pending.clear();
     this.#unsent = [];
     return out;
-  }
-
-  /**
-   * Fails every request.
-   * @param error Reason.
-   */
-  rejectAll(error: Error): void {
-    for (const r of this.takeForReconnect()) r.reject(error);
   }
 }
