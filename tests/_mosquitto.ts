@@ -301,3 +301,17 @@ async function buildPki(dir: string): Promise<TestPki> {
     rogueKey: read("rogue.key"),
   };
 }
+
+/**
+ * Runs `fn` with a fresh test PKI ({@linkcode makeTestPki}) and removes its files afterwards.
+ *
+ * @param fn The test body.
+ */
+export async function withPki(fn: (pki: TestPki) => Promise<void>): Promise<void> {
+  const pki = await makeTestPki();
+  try {
+    await fn(pki);
+  } finally {
+    await Deno.remove(pki.dir, { recursive: true });
+  }
+}

@@ -8,18 +8,9 @@ import assert from "node:assert/strict";
 import { startEmulator } from "../emulator/mod.ts";
 import { ConnectionClosedError } from "../core/mqtt/mod.ts";
 import { TBDeviceMqttClient } from "../core/client/client.ts";
-import { hasOpenssl, makeTestPki, type TestPki } from "./_mosquitto.ts";
+import { hasOpenssl, type TestPki, withPki } from "./_mosquitto.ts";
 
 const openssl = await hasOpenssl();
-
-async function withPki(fn: (pki: TestPki) => Promise<void>): Promise<void> {
-  const pki = await makeTestPki();
-  try {
-    await fn(pki);
-  } finally {
-    await Deno.remove(pki.dir, { recursive: true });
-  }
-}
 
 /** The emulator's TLS listener options for the test PKI's server certificate. */
 function serverTls(pki: TestPki): { cert: string; key: string } {

@@ -4,25 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { MqttClient } from "../core/mqtt/mod.ts";
-import {
-  hasOpenssl,
-  makeTestPki,
-  mosquittoPath,
-  startMosquitto,
-  type TestPki,
-} from "./_mosquitto.ts";
+import { hasOpenssl, mosquittoPath, startMosquitto, withPki } from "./_mosquitto.ts";
 
 const ignore = mosquittoPath() === undefined || !(await hasOpenssl());
 const enc = (s: string) => new TextEncoder().encode(s);
-
-async function withPki(fn: (pki: TestPki) => Promise<void>): Promise<void> {
-  const pki = await makeTestPki();
-  try {
-    await fn(pki);
-  } finally {
-    await Deno.remove(pki.dir, { recursive: true });
-  }
-}
 
 async function roundTrip(client: MqttClient): Promise<string> {
   const got = new Promise<string>((resolve) =>

@@ -10,7 +10,7 @@ import {
   tsCodec,
 } from "../core/codec/mod.ts";
 import { wasmCodec } from "../wasm/mod.ts";
-import { Prng, randomPackets } from "./_gen_packets.ts";
+import { concat, Prng, randomPackets } from "./_gen_packets.ts";
 
 type Outcome = { packets: Packet[] } | {
   error: { name: string; code: string; message: string; offset: number };
@@ -25,16 +25,6 @@ function run(decoder: PacketDecoder, chunks: Uint8Array[]): Outcome[] {
       assert.ok(e instanceof MqttDecodeError, `not a typed error: ${e}`);
       out.push({ error: { name: e.name, code: e.code, message: e.message, offset: e.offset } });
     }
-  }
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
   }
   return out;
 }
