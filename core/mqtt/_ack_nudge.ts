@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Clock, TimerHandle } from "./clock.ts";
+import { type Clock, defer, type TimerHandle } from "./clock.ts";
 import type { Connection } from "./_connection.ts";
 
 /** What the nudge looks at: the current connection, queue and in-flight window. */
@@ -22,7 +22,7 @@ export interface NudgeState {
   readonly inflight: { readonly size: number };
 }
 
-/** Sends a PINGREQ one timer tick after a received chunk when nothing else was written. */
+/** Sends a PINGREQ one short wait ({@linkcode defer}) after a received chunk when nothing else was written. */
 export class AckNudge {
   #clock: Clock;
   #state: NudgeState;
@@ -40,7 +40,7 @@ export class AckNudge {
 
   /**
    * Called after each chunk of packets from the server: when nothing is left to send while
-   * messages are still in flight, makes sure something is sent within one timer tick. Costs one
+   * messages are still in flight, makes sure something is sent within one short wait. Costs one
    * comparison while a nudge is pending, a few more when none is needed.
    */
   received(): void {
@@ -69,12 +69,12 @@ export class AckNudge {
     const conn = s.conn;
     if (!this.#enabled || conn === undefined || s.queue.size > 0 || s.inflight.size === 0) return;
     const writes = conn.writes;
-    this.#timer = this.#clock.setTimeout(() => {
+    this.#timer = defer(this.#clock, () => {
       this.#timer = undefined;
       if (!this.#enabled || conn !== s.conn || conn.closed || s.inflight.size === 0) return;
-      // Something was written meanwhile (it carried the acknowledgement): look again next tick.
+      // Something was written meanwhile (it carried the acknowledgement): look again after another wait.
       if (conn.writes !== writes) return this.#arm();
       conn.send({ type: "pingreq" });
-    }, 0);
+    });
   }
 }

@@ -35,3 +35,54 @@ Deno.test("Outbox.received() sends a PINGREQ one timer tick after a partial PUBA
   await client.disconnect();
   assert.equal(clock.pending, 0);
 });
+
+/** A fake clock with `defer`, counting its calls. */
+class DeferClock extends FakeClock {
+  deferCalls = 0;
+  defer(fn: () => void) {
+    this.deferCalls++;
+    return this.setTimeout(fn, 0);
+  }
+}
+
+Deno.test("Outbox waits for the clock's defer(), not setTimeout, before a declined refill", async () => {
+  const net = new FakeNetwork();
+  const clock = new DeferClock();
+  const client = new MqttClient({
+    host: "broker",
+    clientId: "c",
+    transport: net.factory,
+    clock,
+    maxInflight: 64, // refills take 2 free slots at least
+    keepalive: 0,
+  });
+  const p = client.connect();
+  const t = await net.connection(0);
+  await t.expect("10 0e 00 04 4d 51 54 54 05 02 00 00 00 00 01 63");
+  t.respond("20 03 00 00 00");
+  await p;
+  for (let i = 0; i < 66; i++) client.publishNoWait("t", X, { qos: 1 });
+  const id = (i: number) =>
+    `${(i >> 8).toString(16).padStart(2, "0")} ${(i & 255).toString(16).padStart(2, "0")}`;
+  const publish = (i: number) => `32 07 00 01 74 ${id(i)} 00 78`;
+  // The window fills up to its last slot at once; the last waits for a short wait.
+  await t.expect(Array.from({ length: 63 }, (_, i) => publish(i + 1)).join(" "));
+  await t.expectNothing();
+  assert.equal(clock.deferCalls, 1);
+  assert.deepEqual(clock.delays, [0]);
+  await clock.advance(0);
+  await t.expect(publish(64));
+  await t.expectNothing();
+  assert.equal(clock.deferCalls, 1); // a full window waits for a PUBACK, not for a timer
+  assert.equal(clock.pending, 0);
+  t.respond("40 02 00 01"); // one slot free: too few for a write under load
+  await t.expectNothing();
+  assert.equal(clock.deferCalls, 2);
+  await clock.advance(0);
+  await t.expect(publish(65)); // after the short wait
+  t.respond("40 02 00 02 40 02 00 03"); // two free: written at once
+  await t.expect(publish(66)); // without advancing the clock
+  t.respond(Array.from({ length: 63 }, (_, i) => `40 02 ${id(i + 4)}`).join(" "));
+  await client.flush();
+  await client.disconnect();
+});
