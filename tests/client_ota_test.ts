@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import type { Emulator } from "../emulator/mod.ts";
 import { computeChecksum, createHasher } from "../core/client/_checksum.ts";
 import { OtaError } from "../core/client/errors.ts";
 import type { ChecksumAlgorithm, OtaPackageInfo } from "../core/client/ota.ts";
@@ -14,22 +13,12 @@ import { TBDeviceMqttClient } from "../core/client/client.ts";
 import { MqttClient } from "../core/mqtt/mod.ts";
 import { mosquittoPath, startMosquitto } from "./_mosquitto.ts";
 import { matrix, recordingLogger, setup } from "./client_harness.ts";
+import { blob, chunkRequests, states } from "./_ota_helpers.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const FOX = enc("The quick brown fox jumps over the lazy dog");
 /** Guava writes CRC32/Murmur3 hash bytes little-endian: reverse the usual big-endian hex. */
 const le = (hex: string) => hex.match(/../g)!.reverse().join("");
-const blob = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) % 256);
-
-/** `fw_state` (or `sw_state`) values in the order the server stored them. */
-function states(tb: Emulator, key = "fw_state"): unknown[] {
-  return tb.events().flatMap((e) => e.type === "telemetry" ? e.values[key] ?? [] : [])
-    .map((entry) => entry.value);
-}
-
-function chunkRequests(tb: Emulator): number[] {
-  return tb.events().flatMap((e) => e.type === "otaChunkRequest" ? [e.chunk] : []);
-}
 
 Deno.test("computeChecksum() matches published vectors and node:crypto", () => {
   // CRC-32 check value "123456789" → cbf43926; MurmurHash3 vectors (seed 0).

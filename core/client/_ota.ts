@@ -9,7 +9,7 @@
 
 import { encodeJson, encodeTelemetry, type JsonObject } from "../payload.ts";
 import { createHasher } from "./_checksum.ts";
-import { ChunkDownloads } from "./_ota_download.ts";
+import { ChunkDownloads, tooLargeError } from "./_ota_download.ts";
 import { parseOtaInfo, prefixOf } from "./_ota_info.ts";
 import { buildAttributeRequest } from "./attributes.ts";
 import { OtaError } from "./errors.ts";
@@ -28,6 +28,8 @@ import { Topics } from "./topics.ts";
 const DEFAULT_CHUNK_SIZE = 16_384;
 const DEFAULT_TIMEOUT = 10_000;
 const DEFAULT_RETRIES = 3;
+/** Largest package kept in memory unless `maxSize` says otherwise (64 MiB). */
+const DEFAULT_MAX_SIZE = 64 * 1024 * 1024;
 
 /** Waits for `promise` to settle, or rejects when `signal` aborts first. */
 function waitFor(promise: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
@@ -40,6 +42,26 @@ function waitFor(promise: Promise<unknown>, signal: AbortSignal | undefined): Pr
       signal.removeEventListener("abort", onAbort);
       resolve();
     });
+  });
+}
+
+/** Joins downloaded chunks (the only one, when there is one). */
+function concatParts(parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const data = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    data.set(part, offset);
+    offset += part.length;
+  }
+  return data;
+}
+
+/** `WRITE_FAILED`: the user's sink failed. */
+function sinkError(type: OtaType, what: string, cause: unknown): OtaError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new OtaError("WRITE_FAILED", `Cannot update ${type}: the sink ${what}: ${reason}`, {
+    cause,
   });
 }
 
@@ -120,6 +142,18 @@ export class OtaManager {
     if (!Number.isSafeInteger(retries) || retries < 0) {
       throw new RangeError(`${what}: retries must be a non-negative integer, got ${retries}`);
     }
+    const maxSize = options.maxSize ?? (options.sink ? Infinity : DEFAULT_MAX_SIZE);
+    if (!(Number.isSafeInteger(maxSize) && maxSize >= 0) && maxSize !== Infinity) {
+      throw new RangeError(
+        `${what}: maxSize must be a non-negative integer (bytes), got ${String(maxSize)}`,
+      );
+    }
+    if (options.sink !== undefined && !(options.sink instanceof WritableStream)) {
+      throw new TypeError(`${what}: sink must be a WritableStream`);
+    }
+    if (options.sink?.locked) {
+      throw new TypeError(`${what}: sink is locked; pass a stream nobody is writing to`);
+    }
     // Updates of one type run one after another (e.g. one from onFirmwareAssigned
     // while another is still installing); each then sees what the previous one installed.
     const previous = this.#running.get(type);
@@ -136,7 +170,13 @@ export class OtaManager {
         await this.#report(type, "UPDATED", installed);
         return undefined;
       }
-      return await this.#run(info, installed, { ...options, timeout, chunkSize, retries });
+      return await this.#run(info, installed, {
+        ...options,
+        timeout,
+        chunkSize,
+        retries,
+        maxSize,
+      });
     })();
     const settled = run.catch(() => {});
     this.#running.set(type, settled);
@@ -185,15 +225,25 @@ export class OtaManager {
   async #run(
     info: OtaPackageInfo,
     installed: Installed,
-    o: UpdateFirmwareOptions & { timeout: number; chunkSize: number; retries: number },
+    o: UpdateFirmwareOptions & {
+      timeout: number;
+      chunkSize: number;
+      retries: number;
+      maxSize: number;
+    },
   ): Promise<OtaPackage> {
     const { type } = info;
+    const writer = o.sink?.getWriter();
     const fail = async (error: unknown): Promise<never> => {
+      await writer?.abort(error).catch(() => {}); // nothing to abort once closed
       const message = error instanceof Error ? error.message : String(error);
       await this.#report(type, "FAILED", installed, message);
       throw error;
     };
     try {
+      if (info.size !== undefined && info.size > o.maxSize) {
+        throw tooLargeError(type, info.size, o.maxSize);
+      }
       if (info.url !== undefined && info.size === undefined) {
         throw new OtaError(
           "URL_PACKAGE",
@@ -211,11 +261,19 @@ export class OtaManager {
     }
     this.#s.logger.info(`Downloading ${type}`, { title: info.title, version: info.version });
     this.#report(type, "DOWNLOADING", installed);
-    let data: Uint8Array;
+    const parts: Uint8Array[] = [];
+    let received = 0;
     try {
       const expected = info.checksum?.toLowerCase();
       const hasher = expected !== undefined ? createHasher(info.checksumAlgorithm!) : undefined;
-      data = await this.#chunks.download(info, hasher, o);
+      received = await this.#chunks.download(info, o, async (chunk) => {
+        hasher?.update(chunk);
+        if (!writer) return void parts.push(chunk);
+        await writer.write(chunk).catch((cause) => {
+          throw sinkError(type, `refused ${chunk.length} bytes at offset ${received}`, cause);
+        });
+        received += chunk.length;
+      });
       this.#report(type, "DOWNLOADED", installed);
       if (hasher) {
         const actual = hasher.digest();
@@ -228,9 +286,13 @@ export class OtaManager {
       } else {
         this.#s.logger.warn(`The ${type} has no checksum; not verified`, { title: info.title });
       }
+      await writer?.close().catch((cause) => {
+        throw sinkError(type, "could not be closed", cause);
+      });
     } catch (error) {
       return fail(error);
     }
+    const data = writer ? new Uint8Array(0) : concatParts(parts, received);
     const pkg: OtaPackage = { ...info, data };
     if (!o.onPackage) {
       await this.#report(type, "VERIFIED", installed);

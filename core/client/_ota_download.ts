@@ -10,7 +10,6 @@
 
 import type { PublishPacket } from "../codec/types.ts";
 import { SubscribeError } from "../mqtt/mod.ts";
-import type { Hasher } from "./_checksum.ts";
 import { prefixOf } from "./_ota_info.ts";
 import { OtaError } from "./errors.ts";
 import type { OtaPackageInfo, OtaProgress, OtaType } from "./ota.ts";
@@ -46,6 +45,20 @@ export interface DownloadOptions {
   signal?: AbortSignal | undefined;
   /** Called after every chunk. */
   onProgress?: ((progress: OtaProgress) => void) | undefined;
+  /** Largest package accepted, bytes. */
+  maxSize: number;
+}
+
+/**
+ * `TOO_LARGE`: a package of `size` bytes (or, without a size, one that grew
+ * past the limit while downloading) is larger than `maxSize`.
+ */
+export function tooLargeError(type: OtaType, size: number | undefined, maxSize: number): OtaError {
+  const what = size === undefined ? "grew past" : `has ${size} bytes, over`;
+  return new OtaError(
+    "TOO_LARGE",
+    `Cannot update ${type}: the package ${what} the limit of ${maxSize} bytes; raise maxSize or stream it to a sink`,
+  );
 }
 
 /** The running downloads of one client, by request id. */
@@ -109,19 +122,21 @@ export class ChunkDownloads implements OtaRoute {
   }
 
   /**
-   * Downloads a package in chunks with a fresh request id.
+   * Downloads a package in chunks with a fresh request id, handing each
+   * chunk to `consume` in order (awaited before the next is asked for).
    *
    * @param info The package.
-   * @param hasher Fed every chunk.
-   * @param o Chunk size, timeout, retries, signal, progress callback.
-   * @returns The bytes.
+   * @param o Chunk size, timeout, retries, size limit, signal, progress callback.
+   * @param consume Receives every chunk.
+   * @returns The number of bytes received.
    */
   async download(
     info: OtaPackageInfo,
-    hasher: Hasher | undefined,
     o: DownloadOptions,
-  ): Promise<Uint8Array> {
+    consume: (chunk: Uint8Array) => void | Promise<void>,
+  ): Promise<number> {
     const { type, size } = info;
+    if (size !== undefined && size > o.maxSize) throw tooLargeError(type, size, o.maxSize);
     await this.#subscribe(type, o);
     const requestId = this.#allocateRequestId();
     const download: Download = {
@@ -131,7 +146,6 @@ export class ChunkDownloads implements OtaRoute {
       request: undefined,
     };
     this.#downloads.set(requestId, download);
-    const parts: Uint8Array[] = [];
     let received = 0;
     try {
       for (let index = 0; size === undefined || received < size; index++) {
@@ -147,9 +161,9 @@ export class ChunkDownloads implements OtaRoute {
             }`,
           );
         }
-        parts.push(chunk);
-        hasher?.update(chunk);
         received += chunk.length;
+        if (received > o.maxSize) throw tooLargeError(type, undefined, o.maxSize);
+        await consume(chunk);
         o.onProgress?.({ received, total: size });
         if (size === undefined && chunk.length < o.chunkSize) break;
       }
@@ -157,14 +171,7 @@ export class ChunkDownloads implements OtaRoute {
       this.#downloads.delete(requestId);
       download.stop.abort();
     }
-    if (parts.length === 1) return parts[0]!;
-    const data = new Uint8Array(received);
-    let offset = 0;
-    for (const part of parts) {
-      data.set(part, offset);
-      offset += part.length;
-    }
-    return data;
+    return received;
   }
 
   async #fetchChunk(

@@ -141,6 +141,9 @@ export class InvalidMessageError extends SyntaxError {
  *   `PAYLOAD_TOO_LARGE`, `NOT_FOUND`) and closed the session.
  * - `TIMEOUT`: a chunk did not arrive after every retry.
  * - `SIZE_MISMATCH`: a chunk was not as long as `fw_size` implies (the package changed?).
+ * - `TOO_LARGE`: the package is larger than `maxSize` (said by `fw_size`, or found while
+ *   downloading a package without one).
+ * - `WRITE_FAILED`: the `sink` refused a chunk (e.g. the disk is full).
  * - `CHECKSUM_MISMATCH`: the downloaded bytes do not match `fw_checksum`.
  * - `APPLY_FAILED`: the `onPackage` callback threw.
  *
@@ -157,6 +160,8 @@ export type OtaErrorCode =
   | "SERVER_ERROR"
   | "TIMEOUT"
   | "SIZE_MISMATCH"
+  | "TOO_LARGE"
+  | "WRITE_FAILED"
   | "CHECKSUM_MISMATCH"
   | "APPLY_FAILED";
 

@@ -102,7 +102,10 @@ export interface OtaPackageInfo {
  * ```
  */
 export interface OtaPackage extends OtaPackageInfo {
-  /** The package bytes. */
+  /**
+   * The package bytes; empty when they were written to
+   * {@linkcode UpdateFirmwareOptions.sink} instead.
+   */
   data: Uint8Array;
 }
 
@@ -165,6 +168,25 @@ export interface UpdateFirmwareOptions {
   timeout?: number;
   /** How many times a chunk that did not arrive in time is requested again. @default {3} */
   retries?: number;
+  /**
+   * Largest package accepted, in bytes. A package whose `fw_size` is larger
+   * is refused before anything is downloaded; one without `fw_size` is
+   * stopped as soon as it grows past it. Either way the update fails with
+   * `OtaError` `TOO_LARGE`.
+   * @default {67108864 (64 MiB), or no limit with a `sink`}
+   */
+  maxSize?: number;
+  /**
+   * Where the bytes go, chunk by chunk as they arrive, instead of memory
+   * (e.g. `(await Deno.open(path, { write: true, create: true, truncate: true })).writable`).
+   * Writes are awaited, so a slow sink slows the download. The stream is
+   * closed once the checksum matched, before `onPackage` runs, and aborted
+   * with the error when the update fails (then its bytes must not be used);
+   * it is left alone when the assigned package is already installed. The
+   * package's `data` is then empty.
+   * @default {the package is kept in memory}
+   */
+  sink?: WritableStream<Uint8Array>;
   /** Aborts the update (reported to ThingsBoard as `FAILED`). */
   signal?: AbortSignal;
   /** Called after every chunk. */
