@@ -6,6 +6,8 @@
  * @module
  */
 
+import { concat } from "../core/codec/_bytes.ts";
+
 /** Bytes queued for a client beyond which it is considered stuck and dropped. */
 const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** How long a closing connection may take to flush its last packets. */
@@ -87,7 +89,7 @@ export class Connection {
     this.#writing = true;
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        const chunk = this.#queue.length === 1 ? this.#queue[0]! : concat(this.#queue);
+        const chunk = concat(this.#queue);
         this.#queue.length = 0;
         let offset = 0;
         while (offset < chunk.length && !this.#closed) {
@@ -134,16 +136,4 @@ export class Connection {
     this.#handler = undefined;
     handler?.onClose(error);
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const c of chunks) length += c.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
 }

@@ -8,6 +8,7 @@
  */
 
 import { encodeJson, encodeTelemetry, type JsonObject } from "../payload.ts";
+import { concat } from "../codec/_bytes.ts";
 import { createHasher } from "./_checksum.ts";
 import { ChunkDownloads, tooLargeError } from "./_ota_download.ts";
 import { parseOtaInfo, prefixOf } from "./_ota_info.ts";
@@ -43,18 +44,6 @@ function waitFor(promise: Promise<unknown>, signal: AbortSignal | undefined): Pr
       resolve();
     });
   });
-}
-
-/** Joins downloaded chunks (the only one, when there is one). */
-function concatParts(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const data = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    data.set(part, offset);
-    offset += part.length;
-  }
-  return data;
 }
 
 /** `WRITE_FAILED`: the user's sink failed. */
@@ -266,7 +255,7 @@ export class OtaManager {
     try {
       const expected = info.checksum?.toLowerCase();
       const hasher = expected !== undefined ? createHasher(info.checksumAlgorithm!) : undefined;
-      received = await this.#chunks.download(info, o, async (chunk) => {
+      await this.#chunks.download(info, o, async (chunk) => {
         hasher?.update(chunk);
         if (!writer) return void parts.push(chunk);
         await writer.write(chunk).catch((cause) => {
@@ -292,7 +281,7 @@ export class OtaManager {
     } catch (error) {
       return fail(error);
     }
-    const data = writer ? new Uint8Array(0) : concatParts(parts, received);
+    const data = writer ? new Uint8Array(0) : concat(parts);
     const pkg: OtaPackage = { ...info, data };
     if (!o.onPackage) {
       await this.#report(type, "VERIFIED", installed);

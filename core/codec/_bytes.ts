@@ -11,6 +11,20 @@
 import { MqttDecodeError, type MqttDecodeErrorCode } from "./errors.ts";
 import { readUtf8 } from "./_utf8.ts";
 
+/** The bytes of `parts`, one after another, in a new array (the only part itself when there is one). */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
 /** Number of bytes of the variable byte integer encoding of `n` (0..268,435,455). */
 export function varintLength(n: number): number {
   return n < 128 ? 1 : n < 16_384 ? 2 : n < 2_097_152 ? 3 : 4;

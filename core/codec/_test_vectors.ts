@@ -31,16 +31,7 @@ export function utf8(s: string): Uint8Array {
   return new TextEncoder().encode(s);
 }
 
-/** The bytes of `parts`, one after another, in a new array. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
+export { concat } from "./_bytes.ts";
 
 /** A packet and its exact encoding; valid in both directions. */
 export interface RoundTrip {
