@@ -164,23 +164,57 @@ Deno.test(
     const filter = new EchoFilter(() => now);
     const bytes = encoder.encode('{"ok":true}');
     filter.connected(true);
-    filter.record("v1/devices/me/rpc/response/3", bytes); // our reply to server RPC 3
-    now = 10_001; // ThingsBoard never sent it back
+    const reply = filter.record("v1/devices/me/rpc/response/3", bytes); // our reply to RPC 3
+    now = 60_000; // a window without an acknowledgement does not count
+    assert.equal(filter.size, 1);
+    filter.started(reply!); // its PUBACK
+    now = 70_001; // ThingsBoard never sent it back
     // ThingsBoard's answer to our RPC call 3 happens to have the same bytes: not an echo.
     assert.equal(filter.isEcho("v1/devices/me/rpc/response/3", bytes), false);
-    filter.record("v1/devices/me/rpc/response/3", bytes);
+    assert.equal(filter.record("v1/devices/me/rpc/response/3", bytes), undefined);
     assert.equal(filter.size, 0, "nothing remembered for a server that does not echo");
     assert.equal(filter.isEcho("v1/devices/me/rpc/response/3", bytes), false);
     filter.disconnected();
     filter.record("v1/devices/me/attributes", bytes, true); // queued offline
     filter.connected(true); // a new connection (maybe a broker): remembering again
-    filter.record("v1/devices/me/rpc/response/4", bytes);
+    filter.started(filter.record("v1/devices/me/rpc/response/4", bytes)!);
     assert.equal(filter.size, 2);
     assert.equal(filter.isEcho("v1/devices/me/attributes", bytes), true);
-    now = 30_000;
+    now = 90_000;
     filter.record("v1/devices/me/rpc/response/5", bytes);
     assert.equal(filter.size, 1, "a connection that echoed keeps the filter on");
     filter.connected(false); // MQTT 5: No Local, nothing to remember
     assert.equal(filter.size, 0);
+  },
+);
+
+Deno.test(
+  "TBDeviceMqttClient on MQTT 3.1.1 drops the echo of a message a stalled broker handled after 10 s",
+  async () => {
+    const net = new FakeNetwork();
+    const clock = new FakeClock();
+    const client = new TBDeviceMqttClient({ ...options(net, clock, 4), keepalive: 0 });
+    const updates: AttributeUpdate[] = [];
+    client.subscribeToAllAttributes((u) => void updates.push(u));
+    const broker = await connect(client.connect(), net, 0);
+    const sent = client.sendAttributes({ fw: "1.0" });
+    await settle();
+    await clock.advance(11_000); // the broker is stalled: no PUBACK, no echo yet
+    await broker.pump(); // it wakes up, handles the PUBLISH and acknowledges it
+    const own = broker.published.find((p) => p.topic === "v1/devices/me/attributes");
+    assert.ok(own);
+    broker.deliver(own.topic, own.payload); // ... and sends it back
+    await sent;
+    // The filter stays on: the next message's echo is dropped too.
+    const next = client.sendAttributes({ fw: "1.1" });
+    await broker.pump();
+    await next;
+    broker.deliver("v1/devices/me/attributes", broker.published.at(-1)!.payload);
+    broker.deliver("v1/devices/me/attributes", encoder.encode('{"shared":1}'));
+    await settle();
+    assert.deepEqual(updates, [{ values: { shared: 1 }, deleted: [] }]);
+    const closing = client.disconnect({ timeout: 0 });
+    await broker.pump();
+    await closing;
   },
 );

@@ -5,10 +5,11 @@
  * attribute pushes, and client-side RPC on the prefix of server-side RPC.
  * MQTT 5 subscriptions use No Local, so the filter only matters on 3.1.1:
  * it drops an inbound message that repeats, byte for byte and on the same
- * topic, one we published in the last seconds. A message published while
- * offline waits in the queue (and one in flight when the connection drops
- * is sent again): its window starts when the next connection is made
- * ({@linkcode EchoFilter.connected}).
+ * topic, one we published in the last seconds. A message's window starts
+ * when the server acknowledged it (its PUBACK; for QoS 0, when it was
+ * written: {@linkcode EchoFilter.started}), so that a server that stalls
+ * before handling it still has a whole window to send it back; after a
+ * reconnect, windows start again ({@linkcode EchoFilter.connected}).
  *
  * ThingsBoard itself never echoes, and a remembered message could then
  * shadow a genuine one with the same bytes (a reply to our RPC call equal
@@ -19,11 +20,14 @@
  * @module
  */
 
-interface Sent {
+/** A remembered message (a handle for {@linkcode EchoFilter.started}). */
+export interface Sent {
   topic: string;
   payload: Uint8Array;
-  /** When its window started; `undefined` while it waits for a connection. */
+  /** When its window started; `undefined` while it waits for its acknowledgement or a connection. */
   at: number | undefined;
+  /** Whether the server acknowledged it (or, QoS 0, it was written). */
+  started: boolean;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -60,18 +64,34 @@ export class EchoFilter {
   }
 
   /**
-   * Remembers a published message.
+   * Remembers a message about to be published; its window starts at
+   * {@linkcode EchoFilter.started}.
    *
    * @param topic Its topic.
    * @param payload Its payload (not mutated afterwards).
-   * @param offline `true` when it waits for a connection: its window starts
-   * at the next {@linkcode EchoFilter.connected}.
+   * @param offline `true` when it waits for a connection (remembered even
+   * when the current server does not echo: the next one may).
+   * @returns The entry to pass to `started`, or `undefined` when the current
+   * server does not echo.
    */
-  record(topic: string, payload: Uint8Array, offline = false): void {
+  record(topic: string, payload: Uint8Array, offline = false): Sent | undefined {
     this.#prune();
-    if (this.#server === "silent" && !offline) return;
+    if (this.#server === "silent" && !offline) return undefined;
     if (this.#sent.length >= this.#max) this.#sent.shift();
-    this.#sent.push({ topic, payload, at: offline ? undefined : this.#now() });
+    const sent: Sent = { topic, payload, at: undefined, started: false };
+    this.#sent.push(sent);
+    return sent;
+  }
+
+  /**
+   * The server acknowledged a message (or, at QoS 0, it was written; or
+   * its publish failed): its echo window starts now.
+   *
+   * @param sent What {@linkcode EchoFilter.record} returned.
+   */
+  started(sent: Sent): void {
+    sent.started = true;
+    sent.at = this.#now();
   }
 
   /**
@@ -84,8 +104,8 @@ export class EchoFilter {
 
   /**
    * A connection was made: with `echoes`, the window of every message
-   * waiting for a connection starts now; without (MQTT 5, No Local),
-   * everything is forgotten.
+   * acknowledged before starts now (the others start at their
+   * acknowledgement); without (MQTT 5, No Local), everything is forgotten.
    *
    * @param echoes Whether the new connection can echo our messages.
    */
@@ -96,7 +116,7 @@ export class EchoFilter {
     }
     this.#server = "unknown";
     const now = this.#now();
-    for (const s of this.#sent) s.at ??= now;
+    for (const s of this.#sent) if (s.started) s.at ??= now;
   }
 
   /**

@@ -17,7 +17,9 @@ import type { SessionLimits } from "./limits.ts";
  *   (e.g. 0x8E when another connection with the same credentials took over).
  * - `reconnecting`: a reconnect attempt is scheduled (`attempt`, `delay` ms).
  * - `error`: something failed that no caller awaits: a refused subscription,
- *   an invalid message from the server, a throwing callback or RPC handler.
+ *   an invalid message from the server, a throwing attribute callback, an RPC
+ *   reply that cannot be sent. (A throwing RPC handler is not one: its error
+ *   is the reply, `{"error": message}`, and is logged.)
  * - `sessionlimits`: ThingsBoard reported its session limits.
  *
  * @example
