@@ -7,7 +7,9 @@
  * segment is acknowledged; with nothing to send, our TCP stack acknowledges
  * it only after its delayed-ACK timeout (about 40 ms on Linux), which then
  * delays every `flush()`, `disconnect()` and awaited publish of a burst. A
- * PINGREQ carries the acknowledgement at once and is always allowed.
+ * PINGREQ carries the acknowledgement at once and is always allowed. A
+ * chunk of PINGRESPs only calls for no nudge (see `_dispatch.ts`), so that a
+ * slow PUBACK costs one PINGREQ, not a ping-pong until it arrives.
  *
  * @module
  */

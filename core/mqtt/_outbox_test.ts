@@ -86,3 +86,28 @@ Deno.test("Outbox waits for the clock's defer(), not setTimeout, before a declin
   await client.flush();
   await client.disconnect();
 });
+
+Deno.test("Outbox sends one PINGREQ, not a ping-pong, while a PUBACK is slow", async () => {
+  const net = new FakeNetwork();
+  const clock = new FakeClock();
+  const client = new MqttClient({ host: "broker", clientId: "c", transport: net.factory, clock });
+  const p = client.connect();
+  const t = await net.connection(0);
+  await t.expect("10 0e 00 04 4d 51 54 54 05 02 00 3c 00 00 01 63");
+  t.respond("20 03 00 00 00");
+  await p;
+  const acks = [1, 2].map(() => client.publish("t", X, { qos: 1 }));
+  await t.expect("32 07 00 01 74 00 01 00 78 32 07 00 01 74 00 02 00 78");
+  t.respond("40 02 00 01");
+  await acks[0];
+  await clock.advance(0);
+  await t.expect("c0 00"); // the nudge
+  t.respond("d0 00"); // its PINGRESP alone: the server holds nothing back
+  for (let i = 0; i < 20; i++) await clock.advance(1);
+  await t.expectNothing();
+  t.respond("40 02 00 02"); // the slow PUBACK
+  await acks[1];
+  await clock.advance(0);
+  await t.expectNothing(); // nothing in flight
+  await client.disconnect();
+});
