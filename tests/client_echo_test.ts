@@ -4,54 +4,15 @@
  */
 
 import assert from "node:assert/strict";
-import { type Packet, type PublishPacket, tsCodec } from "../core/codec/mod.ts";
 import { Session } from "../core/client/session.ts";
 import { EchoFilter } from "../core/client/echo.ts";
 import { TBDeviceMqttClient } from "../core/client/client.ts";
 import type { AttributeUpdate } from "../core/client/attributes.ts";
 import type { TBDeviceMqttClientOptions } from "../core/client/options.ts";
-import { FakeClock, FakeNetwork, type FakeTransport, settle } from "./_fake_transport.ts";
+import { FakeClock, FakeNetwork, settle } from "./_fake_transport.ts";
+import { connectScripted as connect } from "./_scripted_broker.ts";
 
 const encoder = new TextEncoder();
-
-/** Answers what the client writes on `t` like a broker: CONNACK, SUBACK, PUBACK. */
-class ScriptedBroker {
-  readonly published: PublishPacket[] = [];
-  #decoder = tsCodec.createDecoder();
-  #version: 4 | 5 = 4;
-
-  constructor(readonly t: FakeTransport) {}
-
-  /** Handles everything written so far. */
-  async pump(): Promise<void> {
-    await settle();
-    const bytes = this.t.unchecked;
-    if (bytes.length === 0) return;
-    await this.t.expect(bytes);
-    for (const p of this.#decoder.push(bytes)) {
-      if (p.type === "connect") {
-        this.#version = p.protocolVersion === 5 ? 5 : 4;
-        this.send({ type: "connack", sessionPresent: false, reasonCode: 0 });
-      } else if (p.type === "subscribe") {
-        const reasonCodes = p.subscriptions.map(() => 1);
-        this.send({ type: "suback", packetId: p.packetId, reasonCodes });
-      } else if (p.type === "publish") {
-        this.published.push(p);
-        if (p.qos === 1) this.send({ type: "puback", packetId: p.packetId! });
-      }
-    }
-    await settle();
-  }
-
-  send(packet: Packet): void {
-    this.t.respond(tsCodec.encode(packet, { protocolVersion: this.#version }));
-  }
-
-  /** Sends a PUBLISH to the client (QoS 0). */
-  deliver(topic: string, payload: Uint8Array): void {
-    this.send({ type: "publish", topic, payload, qos: 0, retain: false, dup: false });
-  }
-}
 
 function options(net: FakeNetwork, clock: FakeClock, protocolVersion: 4 | 5) {
   return {
@@ -64,14 +25,6 @@ function options(net: FakeNetwork, clock: FakeClock, protocolVersion: 4 | 5) {
     clock,
     reconnect: { initialDelay: 15_000, maxDelay: 15_000, jitter: 0 },
   } satisfies TBDeviceMqttClientOptions;
-}
-
-async function connect(connecting: Promise<unknown>, net: FakeNetwork, index: number) {
-  const broker = new ScriptedBroker(await net.connection(index));
-  await broker.pump(); // CONNACK
-  await broker.pump(); // SUBACK
-  await connecting;
-  return broker;
 }
 
 for (const protocolVersion of [4, 5] as const) {

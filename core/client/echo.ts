@@ -84,6 +84,22 @@ export class EchoFilter {
   }
 
   /**
+   * Remembers a message being published: its window starts when `sending`
+   * settles (the PUBACK; at QoS 0, the write).
+   *
+   * @param topic Its topic.
+   * @param payload Its payload (not mutated afterwards).
+   * @param offline `true` when it waits for a connection.
+   * @param sending The publish.
+   */
+  track(topic: string, payload: Uint8Array, offline: boolean, sending: Promise<unknown>): void {
+    const sent = this.record(topic, payload, offline);
+    if (sent === undefined) return;
+    const start = () => this.started(sent);
+    sending.then(start, start);
+  }
+
+  /**
    * The server acknowledged a message (or, at QoS 0, it was written; or
    * its publish failed): its echo window starts now.
    *

@@ -312,17 +312,15 @@ export class Session {
     // Only a 3.1.1 connection echoes (MQTT 5 subscriptions use No Local); offline, the level
     // of the connection that will send the message is not known yet.
     const offline = !this.mqtt.connected;
-    const echo = (offline || this.mqtt.protocolVersion === 4) &&
-        (topic === Topics.attributes || topic.startsWith(Topics.rpcRequest) ||
-          topic.startsWith(Topics.rpcResponse))
-      ? this.#echo.record(topic, payload, offline)
-      : undefined;
     const sending = this.mqtt.publish(topic, payload, signal ? { qos, signal } : { qos });
-    if (echo !== undefined) {
-      // The echo window starts at the PUBACK (QoS 0: once written), not now: a broker that
+    if (
+      (offline || this.mqtt.protocolVersion === 4) &&
+      (topic === Topics.attributes || topic.startsWith(Topics.rpcRequest) ||
+        topic.startsWith(Topics.rpcResponse))
+    ) {
+      // Its echo window starts at the PUBACK (QoS 0: once written), not now: a broker that
       // stalls before handling the message may still send it back after the window.
-      const start = () => this.#echo.started(echo);
-      sending.then(start, start);
+      this.#echo.track(topic, payload, offline, sending);
     }
     await sending;
   }

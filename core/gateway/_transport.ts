@@ -93,13 +93,14 @@ export class Transport {
     // Only a 3.1.1 connection echoes (MQTT 5 subscriptions use No Local); offline, the level
     // of the connection that will send the message is not known yet.
     const offline = !mqtt.connected;
+    const sending = mqtt.publish(topic, bytes, signal ? { qos, signal } : { qos });
     if (
       (offline || mqtt.protocolVersion === 4) &&
       (topic === GatewayTopics.attributes || topic === GatewayTopics.rpc)
     ) {
-      this.echo.record(topic, bytes, offline);
+      this.echo.track(topic, bytes, offline, sending); // its window starts at the PUBACK
     }
-    await mqtt.publish(topic, bytes, signal ? { qos, signal } : { qos });
+    await sending;
   }
 
   /**
