@@ -1,18 +1,30 @@
 import assert from "node:assert/strict";
-import { MqttClient } from "./mod.ts";
+import { MqttClient, type MqttClientOptions } from "./mod.ts";
 import { FakeClock, FakeNetwork, settle } from "../../tests/_fake_transport.ts";
 
 const X = new TextEncoder().encode("x");
 
-Deno.test("Outbox.received() sends a PINGREQ one timer tick after a partial PUBACK, when idle", async () => {
+/** An MQTT 5 client on a fake connection, past its CONNACK (keepalive 60 s). */
+async function connected<C extends FakeClock>(clock: C, options: Partial<MqttClientOptions> = {}) {
   const net = new FakeNetwork();
-  const clock = new FakeClock();
-  const client = new MqttClient({ host: "broker", clientId: "c", transport: net.factory, clock });
+  const client = new MqttClient({
+    host: "broker",
+    clientId: "c",
+    transport: net.factory,
+    clock,
+    ...options,
+  });
   const p = client.connect();
   const t = await net.connection(0);
-  await t.expect("10 0e 00 04 4d 51 54 54 05 02 00 3c 00 00 01 63");
+  const keepalive = (options.keepalive ?? 60).toString(16).padStart(2, "0");
+  await t.expect(`10 0e 00 04 4d 51 54 54 05 02 00 ${keepalive} 00 00 01 63`);
   t.respond("20 03 00 00 00");
   await p;
+  return { clock, client, t };
+}
+
+Deno.test("Outbox.received() sends a PINGREQ one timer tick after a partial PUBACK, when idle", async () => {
+  const { clock, client, t } = await connected(new FakeClock());
   const acks = [1, 2, 3].map(() => client.publish("t", X, { qos: 1 }));
   await t.expect(
     "32 07 00 01 74 00 01 00 78 32 07 00 01 74 00 02 00 78 32 07 00 01 74 00 03 00 78",
@@ -46,21 +58,10 @@ class DeferClock extends FakeClock {
 }
 
 Deno.test("Outbox waits for the clock's defer(), not setTimeout, before a declined refill", async () => {
-  const net = new FakeNetwork();
-  const clock = new DeferClock();
-  const client = new MqttClient({
-    host: "broker",
-    clientId: "c",
-    transport: net.factory,
-    clock,
+  const { clock, client, t } = await connected(new DeferClock(), {
     maxInflight: 64, // refills take 2 free slots at least
     keepalive: 0,
   });
-  const p = client.connect();
-  const t = await net.connection(0);
-  await t.expect("10 0e 00 04 4d 51 54 54 05 02 00 00 00 00 01 63");
-  t.respond("20 03 00 00 00");
-  await p;
   for (let i = 0; i < 66; i++) client.publishNoWait("t", X, { qos: 1 });
   const id = (i: number) =>
     `${(i >> 8).toString(16).padStart(2, "0")} ${(i & 255).toString(16).padStart(2, "0")}`;
@@ -88,14 +89,7 @@ Deno.test("Outbox waits for the clock's defer(), not setTimeout, before a declin
 });
 
 Deno.test("Outbox sends one PINGREQ, not a ping-pong, while a PUBACK is slow", async () => {
-  const net = new FakeNetwork();
-  const clock = new FakeClock();
-  const client = new MqttClient({ host: "broker", clientId: "c", transport: net.factory, clock });
-  const p = client.connect();
-  const t = await net.connection(0);
-  await t.expect("10 0e 00 04 4d 51 54 54 05 02 00 3c 00 00 01 63");
-  t.respond("20 03 00 00 00");
-  await p;
+  const { clock, client, t } = await connected(new FakeClock());
   const acks = [1, 2].map(() => client.publish("t", X, { qos: 1 }));
   await t.expect("32 07 00 01 74 00 01 00 78 32 07 00 01 74 00 02 00 78");
   t.respond("40 02 00 01");
