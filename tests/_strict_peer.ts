@@ -331,7 +331,8 @@ export class PeerConn {
     }
     const k = this.keepalive;
     if (
-      this.connackSent && k > 0 && this.#lastT > 0 && rec.t - this.#lastT > k * 1000 + 100
+      // 250 ms of slack for a busy machine's timers (CI shares its two cores).
+      this.connackSent && k > 0 && this.#lastT > 0 && rec.t - this.#lastT > k * 1000 + 250
     ) {
       this.violate(
         this.version === 5 ? "MQTT-3.1.2-20" : "MQTT-3.1.2-23",

@@ -21,13 +21,14 @@ import { enc, run, sleep, until, worksAgain } from "./_strict_peer_run.ts";
 
 for (const version of [5, 4] as const) {
   Deno.test(`MqttClient sends PINGREQ when idle so no gap exceeds the keepalive [MQTT-3.1.2-20 / 3.1.1 MQTT-3.1.2-23] (v${version})`, async () => {
-    await run({ protocolVersion: version, keepalive: 1 }, async (peer, c) => {
+    // Keepalive 2 s: PINGREQ after 1.5 s idle leaves a busy machine 0.5 s of slack.
+    await run({ protocolVersion: version, keepalive: 2 }, async (peer, c) => {
       await c.connect();
       const conn = await peer.nextConn();
-      await conn.waitCount((p) => p.cmd === "pingreq", 2, 2500);
+      await conn.waitCount((p) => p.cmd === "pingreq", 2, 4500);
       const t = conn.packets.map((r) => r.t);
       for (let i = 1; i < t.length; i++) {
-        assert.ok(t[i]! - t[i - 1]! <= 1050, `gap ${t[i]! - t[i - 1]!}`);
+        assert.ok(t[i]! - t[i - 1]! <= 2000, `gap ${t[i]! - t[i - 1]!}`);
       }
       peer.assertClean(); // the peer also checks every gap
     });
@@ -45,7 +46,7 @@ Deno.test("MqttClient closes and reconnects when no PINGRESP arrives within 1.5 
     const after = conn0.endedAt! - connackAt;
     assert.equal(conn0.closedByPeer, false, "the client closed it");
     assert.ok(
-      after >= 1400 && after <= 2300,
+      after >= 1400 && after <= 2600, // 1.5 x keepalive, plus slack for a busy machine
       `closed ${Math.round(after)} ms after the last packet`,
     );
     assert.ok(seen.disconnects[0]?.reason instanceof ConnectionClosedError);
