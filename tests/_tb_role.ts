@@ -10,12 +10,12 @@
  * @module
  */
 
-import mqtt from "mqtt";
-import type { MqttClient as MqttJsClient } from "mqtt";
 import { TBDeviceMqttClient, type TBDeviceMqttClientOptions } from "../mod.ts";
 import { type Mosquitto, startMosquitto } from "./_mosquitto.ts";
+import { isLimitsRequest, ME, MqttJsPeer, type Msg, type Variant } from "./_mqttjs_peer.ts";
 
-export const ME = "v1/devices/me";
+export { delay, ME, type Msg, until, type Variant, within } from "./_mqttjs_peer.ts";
+
 export const LIMITS_ID = 2_147_483_647;
 export const DEFAULT_LIMITS = {
   maxPayloadSize: 65_536,
@@ -23,67 +23,13 @@ export const DEFAULT_LIMITS = {
   rateLimits: { messages: null, telemetryMessages: null, telemetryDataPoints: null },
 };
 
-export interface Variant {
-  protocolVersion: 4 | 5;
-  engine: "ts" | "wasm";
-  label: string;
-}
-
 export const V5_WASM: Variant = { protocolVersion: 5, engine: "wasm", label: "[MQTT 5, wasm]" };
 export const V4_WASM: Variant = { protocolVersion: 4, engine: "wasm", label: "[MQTT 3.1.1, wasm]" };
 export const V5_TS: Variant = { protocolVersion: 5, engine: "ts", label: "[MQTT 5, ts]" };
 export const V4_TS: Variant = { protocolVersion: 4, engine: "ts", label: "[MQTT 3.1.1, ts]" };
 
-export const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns something other than `undefined`/`false`. */
-export async function until<T>(
-  probe: () => T | undefined | false,
-  what: string,
-  timeout = 5000,
-): Promise<T> {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`Timed out after ${timeout} ms waiting for ${what}`);
-    await delay(10);
-  }
-}
-
-/** Awaits `p` but fails after `ms` (and clears its timer). */
-export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not settle in ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 let tokenCounter = 0;
 export const newToken = () => `TB_TOKEN_${Date.now().toString(36)}_${++tokenCounter}`;
-
-/** A message the ThingsBoard-role peer received. */
-export interface Msg {
-  topic: string;
-  text: string;
-  json: unknown;
-  qos: number;
-}
-
-function parse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 export function idOf(topic: string, prefix: string): number | undefined {
   if (!topic.startsWith(prefix)) return undefined;
@@ -91,72 +37,31 @@ export function idOf(topic: string, prefix: string): number | undefined {
   return /^\d+$/.test(rest) ? Number(rest) : undefined;
 }
 
-/** The MQTT.js side playing ThingsBoard on the broker. */
-export class TbPeer {
-  readonly client: MqttJsClient;
-  readonly received: Msg[] = [];
-  /** The reply to `getSessionLimits`; `false` ignores the request. */
-  limits: unknown = DEFAULT_LIMITS;
-  /** Extra responders, run on every received message. */
-  readonly responders: ((m: Msg) => void)[] = [];
-
-  private constructor(client: MqttJsClient) {
-    this.client = client;
-    client.on("message", (topic, payload, packet) => {
-      const text = new TextDecoder().decode(payload);
-      const m: Msg = { topic, text, json: parse(text), qos: packet.qos };
-      this.received.push(m);
-      const id = idOf(topic, `${ME}/rpc/request/`);
-      const method = (m.json as { method?: unknown } | undefined)?.method;
-      if (id !== undefined && method === "getSessionLimits" && this.limits !== false) {
-        this.publish(`${ME}/rpc/response/${id}`, this.limits).catch(() => {});
-      }
-      for (const r of this.responders) r(m);
-    });
-    client.on("error", () => {});
-  }
-
+/**
+ * The MQTT.js side playing ThingsBoard on the broker: it sees everything a
+ * device sends (`v1/devices/me/#`, `/provision/request`) and answers
+ * `getSessionLimits` with `limits` (default {@linkcode DEFAULT_LIMITS};
+ * `false` ignores the request).
+ */
+export class TbPeer extends MqttJsPeer {
   /** Connects and subscribes to everything a device sends (No Local: not our own messages). */
-  static async start(
+  static start(
     port: number,
     options: { clientId?: string; persistent?: boolean } = {},
   ): Promise<TbPeer> {
-    const client = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
-      protocolVersion: 5,
-      clientId: options.clientId ?? `tb-peer-${crypto.randomUUID().slice(0, 8)}`,
-      clean: !options.persistent,
-      ...(options.persistent ? { properties: { sessionExpiryInterval: 3600 } } : {}),
-      reconnectPeriod: options.persistent ? 100 : 0,
-      connectTimeout: 5000,
-      keepalive: 30,
-    });
-    const peer = new TbPeer(client);
-    await new Promise<void>((resolve, reject) => {
-      client.once("connect", () => resolve());
-      client.once("error", reject);
-    });
-    await client.subscribeAsync({
-      [`${ME}/#`]: { qos: 1, nl: true },
-      "/provision/request": { qos: 1, nl: true },
-    });
-    return peer;
-  }
-
-  publish(topic: string, body: unknown, qos: 0 | 1 = 1): Promise<unknown> {
-    const payload = typeof body === "string" ? body : JSON.stringify(body);
-    return this.client.publishAsync(topic, payload, { qos });
+    const persistent = options.persistent ?? false;
+    return new TbPeer(port, {
+      filters: [`${ME}/#`, "/provision/request"],
+      clientId: options.clientId,
+      persistent,
+      reconnectPeriod: persistent ? 100 : 0,
+      limits: DEFAULT_LIMITS,
+    }).started();
   }
 
   /** What the device sent, without the background `getSessionLimits` requests. */
-  traffic(): Msg[] {
-    return this.received.filter((m) =>
-      !(m.topic.startsWith(`${ME}/rpc/request/`) &&
-        (m.json as { method?: unknown } | undefined)?.method === "getSessionLimits")
-    );
-  }
-
-  on(topic: string): Msg[] {
-    return this.traffic().filter((m) => m.topic === topic);
+  override traffic(): Msg[] {
+    return this.received.filter((m) => !isLimitsRequest(m));
   }
 
   onPrefix(prefix: string): Msg[] {
@@ -164,25 +69,7 @@ export class TbPeer {
   }
 
   limitsRequests(): Msg[] {
-    return this.received.filter((m) =>
-      m.topic.startsWith(`${ME}/rpc/request/`) &&
-      (m.json as { method?: unknown } | undefined)?.method === "getSessionLimits"
-    );
-  }
-
-  waitOn(topic: string, count = 1, timeout = 5000): Promise<Msg[]> {
-    return until(
-      () => {
-        const ms = this.on(topic);
-        return ms.length >= count ? ms : undefined;
-      },
-      `${count} message(s) on ${topic} (have ${this.on(topic).length})`,
-      timeout,
-    );
-  }
-
-  async close(): Promise<void> {
-    await this.client.endAsync(true);
+    return this.received.filter(isLimitsRequest);
   }
 }
 

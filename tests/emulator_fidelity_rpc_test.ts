@@ -213,27 +213,28 @@ for (const version of LEVELS) {
   }
 }
 
-Deno.test(
-  "emulator closes an MQTT 3.1.1 session replying to server RPC on a non-integer id (§1.4.5 id must be int)",
-  async () => {
-    await using tb = await emulator();
-    const { c } = await rawDevice(tb, 4);
-    await using _c = c;
-    await c.publish("v1/devices/me/rpc/response/abc", "{}").catch(() => undefined);
-    assert.ok(await c.closedWithin());
-  },
-);
-
-Deno.test(
-  "emulator closes an MQTT 3.1.1 session calling client-side RPC on a non-integer id (§7.7 the session dies)",
-  async () => {
-    await using tb = await emulator();
-    const { c } = await rawDevice(tb, 4);
-    await using _c = c;
-    await c.publish("v1/devices/me/rpc/request/1.5", '{"method":"m"}').catch(() => undefined);
-    assert.ok(await c.closedWithin());
-  },
-);
+/** [what the device does, reference, topic with a non-integer id, payload] */
+const NON_INTEGER_IDS = [
+  ["replying to server RPC", "§1.4.5 id must be int", "v1/devices/me/rpc/response/abc", "{}"],
+  [
+    "calling client-side RPC",
+    "§7.7 the session dies",
+    "v1/devices/me/rpc/request/1.5",
+    '{"method":"m"}',
+  ],
+] as const;
+for (const [what, ref, topic, payload] of NON_INTEGER_IDS) {
+  Deno.test(
+    `emulator closes an MQTT 3.1.1 session ${what} on a non-integer id (${ref})`,
+    async () => {
+      await using tb = await emulator();
+      const { c } = await rawDevice(tb, 4);
+      await using _c = c;
+      await c.publish(topic, payload).catch(() => undefined);
+      assert.ok(await c.closedWithin());
+    },
+  );
+}
 
 Deno.test("emulator server RPC round trip with an MQTT.js 5 device", async () => {
   await using tb = await emulator();

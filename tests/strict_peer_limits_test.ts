@@ -13,9 +13,47 @@
  */
 
 import assert from "node:assert/strict";
-import { PayloadTooLargeError } from "../core/mqtt/mod.ts";
-import { textOf } from "./_strict_peer.ts";
-import { enc, FAST, run, settle, until } from "./_strict_peer_run.ts";
+import { type MqttClient, PayloadTooLargeError } from "../core/mqtt/mod.ts";
+import { type ConnackReply, type PeerConn, type StrictPeer, textOf } from "./_strict_peer.ts";
+import { enc, FAST, run, type Seen, settle, until } from "./_strict_peer_run.ts";
+
+/** A CONNACK reply that accepts (MQTT 5) and sets the server limits `properties`. */
+const acceptWith = (properties: Record<string, unknown>) => (): ConnackReply => ({
+  cmd: "connack",
+  reasonCode: 0,
+  sessionPresent: false,
+  properties,
+});
+
+/** Answers each QoS 1 PUBLISH with its PUBACK `ms` late. */
+function pubackAfter(conn: PeerConn, ms: number): void {
+  conn.autoPuback = (p) => {
+    setTimeout(() => conn.puback(p.messageId!), ms);
+    return false;
+  };
+}
+
+/**
+ * Connects, leaves one QoS 1 PUBLISH on the first connection unacknowledged,
+ * closes that connection and waits until the client has seen it go; returns
+ * the settled publish (its rejection reason, if any).
+ */
+async function holdAndDrop(
+  peer: StrictPeer,
+  c: MqttClient,
+  seen: Seen,
+  topic: string,
+  payload: Uint8Array,
+): Promise<{ held: Promise<unknown> }> {
+  await c.connect();
+  const conn0 = await peer.nextConn();
+  conn0.autoPuback = false;
+  const held = settle(c.publish(topic, payload, { qos: 1 }));
+  await conn0.waitFor((p) => p.cmd === "publish");
+  conn0.close();
+  await until(() => seen.disconnects.length === 1);
+  return { held };
+}
 
 // ---------------------------------------------------------------- server limits
 
@@ -23,23 +61,14 @@ Deno.test("MqttClient never has more unacknowledged QoS 1 PUBLISH than the CONNA
   await run({ maxInflight: 20 }, async (peer, c) => {
     await c.connect();
     const conn = await peer.nextConn();
-    conn.autoPuback = (p) => {
-      setTimeout(() => conn.puback(p.messageId!), 15);
-      return false;
-    };
+    pubackAfter(conn, 15);
     for (let i = 0; i < 12; i++) c.publishNoWait("rm", enc(`${i}`), { qos: 1 });
     await c.flush({ timeout: 3000 });
     const pubs = conn.all("publish");
     assert.deepEqual(pubs.map(textOf), [...Array(12).keys()].map(String));
     assert.equal(conn.maxUnacked, 2);
     peer.assertClean();
-  }, (conn) =>
-    conn.connack = () => ({
-      cmd: "connack",
-      reasonCode: 0,
-      sessionPresent: false,
-      properties: { receiveMaximum: 2 },
-    }));
+  }, (conn) => conn.connack = acceptWith({ receiveMaximum: 2 }));
 });
 
 Deno.test("MqttClient resends within a Receive Maximum lowered by the new CONNACK after reconnect [MQTT-3.3.4-7]", async () => {
@@ -59,16 +88,8 @@ Deno.test("MqttClient resends within a Receive Maximum lowered by the new CONNAC
     peer.assertClean();
   }, (conn, i) => {
     if (i === 1) {
-      conn.connack = () => ({
-        cmd: "connack",
-        reasonCode: 0,
-        sessionPresent: false,
-        properties: { receiveMaximum: 2 },
-      });
-      conn.autoPuback = (p) => {
-        setTimeout(() => conn.puback(p.messageId!), 10);
-        return false;
-      };
+      conn.connack = acceptWith({ receiveMaximum: 2 });
+      pubackAfter(conn, 10);
     }
   });
 });
@@ -92,24 +113,18 @@ Deno.test("MqttClient respects the CONNACK Maximum Packet Size [MQTT-3.2.2-15] (
     assert.equal(conn.all("publish").length, 2);
     assert.equal(conn.packets.find((r) => r.p.topic === "t/x")!.raw.length, 128);
     peer.assertClean();
-  }, (conn) =>
-    conn.connack = () => ({
-      cmd: "connack",
-      reasonCode: 0,
-      sessionPresent: false,
-      properties: { maximumPacketSize: 128 },
-    }));
+  }, (conn) => conn.connack = acceptWith({ maximumPacketSize: 128 }));
 });
 
 Deno.test("MqttClient does not send a message queued offline that exceeds the new server's Maximum Packet Size [MQTT-3.2.2-15]", async () => {
   await run({ reconnect: { ...FAST, initialDelay: 150 } }, async (peer, c, seen) => {
-    await c.connect();
-    const conn0 = await peer.nextConn();
-    conn0.autoPuback = false;
-    const inflight = settle(c.publish("big/inflight", new Uint8Array(300), { qos: 1 }));
-    await conn0.waitFor((p) => p.cmd === "publish");
-    conn0.close();
-    await until(() => seen.disconnects.length === 1);
+    const { held: inflight } = await holdAndDrop(
+      peer,
+      c,
+      seen,
+      "big/inflight",
+      new Uint8Array(300),
+    );
     const queued = settle(c.publish("big/queued", new Uint8Array(300), { qos: 1 }));
     const small = c.publish("small", enc("s"), { qos: 1 });
     const conn1 = await peer.nextConn();
@@ -119,26 +134,13 @@ Deno.test("MqttClient does not send a message queued offline that exceeds the ne
     assert.deepEqual(conn1.all("publish").map((p) => p.topic), ["small"]);
     peer.assertClean();
   }, (conn, i) => {
-    if (i === 1) {
-      conn.connack = () => ({
-        cmd: "connack",
-        reasonCode: 0,
-        sessionPresent: false,
-        properties: { maximumPacketSize: 100 },
-      });
-    }
+    if (i === 1) conn.connack = acceptWith({ maximumPacketSize: 100 });
   });
 });
 
 Deno.test("MqttClient respects Maximum QoS 0 and Retain Available 0 from CONNACK [MQTT-3.2.2-11] [MQTT-3.2.2-14]", async () => {
   await run({ reconnect: { ...FAST, initialDelay: 100 } }, async (peer, c, seen) => {
-    await c.connect();
-    const conn0 = await peer.nextConn();
-    conn0.autoPuback = false;
-    const held = settle(c.publish("q/held", enc("h"), { qos: 1 }));
-    await conn0.waitFor((p) => p.cmd === "publish");
-    conn0.close();
-    await until(() => seen.disconnects.length === 1);
+    const { held } = await holdAndDrop(peer, c, seen, "q/held", enc("h"));
     const conn1 = await peer.nextConn();
     await until(() => c.state === "connected");
     assert.ok((await held) instanceof RangeError, "the resend may not exceed the new Maximum QoS");
@@ -149,14 +151,7 @@ Deno.test("MqttClient respects Maximum QoS 0 and Retain Available 0 from CONNACK
     assert.ok(conn1.all("publish").every((p) => p.qos === 0 && !p.retain));
     peer.assertClean();
   }, (conn, i) => {
-    if (i === 1) {
-      conn.connack = () => ({
-        cmd: "connack",
-        reasonCode: 0,
-        sessionPresent: false,
-        properties: { maximumQoS: 0, retainAvailable: false },
-      });
-    }
+    if (i === 1) conn.connack = acceptWith({ maximumQoS: 0, retainAvailable: false });
   });
 });
 
@@ -183,11 +178,5 @@ Deno.test("MqttClient uses the CONNACK Server Keep Alive instead of its own [MQT
     await conn.next("pingreq", 1500);
     assert.ok(performance.now() - t0 <= 1100, "PINGREQ within the server's 1 s keepalive");
     peer.assertClean();
-  }, (conn) =>
-    conn.connack = () => ({
-      cmd: "connack",
-      reasonCode: 0,
-      sessionPresent: false,
-      properties: { serverKeepAlive: 1 },
-    }));
+  }, (conn) => conn.connack = acceptWith({ serverKeepAlive: 1 }));
 });
