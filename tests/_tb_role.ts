@@ -55,6 +55,9 @@ export class TbPeer extends MqttJsPeer {
       clientId: options.clientId,
       persistent,
       reconnectPeriod: persistent ? 100 : 0,
+      // A broker restarted with the peer's session sends it again (DUP) what it had not
+      // acknowledged yet: that is the broker-to-peer leg, not the device's doing.
+      separateRedeliveries: persistent,
       limits: DEFAULT_LIMITS,
     }).started();
   }

@@ -106,8 +106,9 @@ for (const v of [V5_WASM, V4_WASM]) {
         for (const s of seqs()) counts.set(s, (counts.get(s) ?? 0) + 1);
         for (let i = 0; i < N; i++) assert.ok(counts.has(i), `telemetry ${i} lost`);
         const dups = [...counts].filter(([, c]) => c > 1);
-        // Only messages possibly in flight when the broker stopped may come twice.
-        assert.ok(dups.every(([s, c]) => s < N / 2 && c === 2), `duplicates: ${dups}`);
+        // Only messages possibly in flight when the broker stopped may come again (QoS 1: once
+        // per reconnect that ends before their PUBACK, so more than twice on a loaded machine).
+        assert.ok(dups.every(([s]) => s < N / 2), `duplicates: ${dups}`);
         // Those queued while offline arrive once each, in order.
         const offline = seqs().filter((s) => s >= N / 2);
         assert.deepEqual(offline, Array.from({ length: N / 2 }, (_, i) => N / 2 + i));
