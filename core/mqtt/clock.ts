@@ -124,7 +124,7 @@ const CELL = new Int32Array(new SharedArrayBuffer(4));
  * timeout below 0.5 ms gives the same 1.1 ms, the smallest the most
  * regularly). A `setTimeout(fn, 0)` runs beside it, so that the wait keeps
  * the process alive as a timer does, and still ends where `waitAsync` is
- * missing; whichever fires first calls `fn`, and clears the other.
+ * missing; whichever fires first calls `fn`, and the other then does nothing.
  *
  * @example
  * ```ts
