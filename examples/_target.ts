@@ -2,9 +2,10 @@
  * Where the examples connect: a real ThingsBoard named by environment
  * variables, or an emulator started in this process when they are unset.
  *
- * Environment (read only when `--allow-env` grants it):
+ * Environment (read only when `--allow-env` grants it; otherwise ignored):
  * - `TB_HOST`, `TB_PORT` (default 1883; examples/tls.ts uses 8883), `TB_ACCESS_TOKEN`
- * - `TB_PROVISION_KEY`, `TB_PROVISION_SECRET` (provisioning example)
+ * - `TB_PROVISION_KEY`, `TB_PROVISION_SECRET` (provisioning example and demo)
+ * - `TB_GATEWAY_TOKEN` (gateway example), `TB_CA_CERT` (TLS example)
  *
  * @module
  */
@@ -54,7 +55,9 @@ export async function openTarget(deviceName = "example-device"): Promise<Target>
   const emulator = await startEmulator({ port: 0 });
   const token = `${deviceName}-token`;
   emulator.createDevice({ name: deviceName, accessToken: token });
-  console.log(`TB_HOST/TB_ACCESS_TOKEN not set: using the emulator on 127.0.0.1:${emulator.port}`);
+  console.log(
+    `TB_HOST/TB_ACCESS_TOKEN not set (or not allowed by --allow-env): using the emulator on 127.0.0.1:${emulator.port}`,
+  );
   return {
     host: emulator.host,
     port: emulator.port,

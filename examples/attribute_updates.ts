@@ -4,7 +4,7 @@
  * (default 1). Subscriptions survive reconnects.
  *
  * Emulator:  deno run --allow-net=127.0.0.1 examples/attribute_updates.ts
- *   (the example plays the operator and changes attributes itself)
+ *   (the example plays the operator: it sets the attribute, then deletes it, N times in all)
  * ThingsBoard: add TB_HOST/TB_ACCESS_TOKEN and the matching --allow-net/--allow-env
  * (see send_telemetry.ts), then change a shared attribute of the device in the UI.
  *
@@ -22,8 +22,9 @@ await using client = new TBDeviceMqttClient({
 });
 let seen = 0;
 const done = Promise.withResolvers<void>();
-client.subscribeToAttribute("targetTemperature", ({ values }) => {
-  console.log(`targetTemperature is now ${values.targetTemperature}`);
+client.subscribeToAttribute("targetTemperature", ({ values, deleted }) => {
+  if (deleted.length > 0) console.log("targetTemperature was deleted");
+  else console.log(`targetTemperature is now ${values.targetTemperature}`);
 });
 client.subscribeToAllAttributes(({ values, deleted }) => {
   console.log(
@@ -43,7 +44,12 @@ if (target.emulator) {
     (e) => e.topicFilter === "v1/devices/me/attributes",
     { since: 0 },
   );
-  target.emulator.setSharedAttributes("example-device", { targetTemperature: 23.5 });
-  if (wanted > 1) target.emulator.deleteSharedAttributes("example-device", ["targetTemperature"]);
+  for (let i = 0; i < wanted; i++) {
+    if (i % 2 === 0) {
+      target.emulator.setSharedAttributes("example-device", { targetTemperature: 23.5 + i });
+    } else {
+      target.emulator.deleteSharedAttributes("example-device", ["targetTemperature"]);
+    }
+  }
 }
 await done.promise;

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { TBDeviceMqttClient } from "../mod.ts";
+import { RpcError, TBDeviceMqttClient } from "../mod.ts";
 import { openTarget } from "./_target.ts";
 
 await using target = await openTarget();
@@ -21,8 +21,14 @@ await using client = new TBDeviceMqttClient({
   accessToken: target.accessToken,
 });
 await client.connect();
-const answer = await client.sendRpcCall("getCurrentTime", {}, { timeout: 65_000 });
-console.log("getCurrentTime answered:", JSON.stringify(answer));
+try {
+  const answer = await client.sendRpcCall("getCurrentTime", {}, { timeout: 65_000 });
+  console.log("getCurrentTime answered:", JSON.stringify(answer));
+} catch (error) {
+  // `{"error": …}` from the server, e.g. "timeout" when no rule chain replied.
+  if (!(error instanceof RpcError)) throw error;
+  console.log(`No answer: ${error.message}`);
+}
 
 // ThingsBoard itself answers getSessionLimits; the client asks it on connect.
 console.log("session limits:", JSON.stringify(client.sessionLimits));

@@ -43,8 +43,8 @@ console.log(
 );
 
 try {
-  // 1. Provisioning (or a given token).
-  let accessToken = env("TB_ACCESS_TOKEN");
+  // 1. Provisioning, or the token from TB_ACCESS_TOKEN (ignored by the embedded emulator).
+  let accessToken = emulator ? undefined : env("TB_ACCESS_TOKEN");
   let deviceName = "(from TB_ACCESS_TOKEN)";
   const key = emulator ? PROFILE_KEY : env("TB_PROVISION_KEY");
   const secret = emulator ? PROFILE_SECRET : env("TB_PROVISION_SECRET");

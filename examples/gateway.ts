@@ -24,7 +24,9 @@ if (host === undefined || token === undefined) {
   token = "example-gateway-token";
   emulator.createDevice({ name: "example-gateway", accessToken: token, gateway: true });
   ({ host, port } = emulator);
-  console.log(`TB_HOST/TB_GATEWAY_TOKEN not set: using the emulator on ${host}:${port}`);
+  console.log(
+    `TB_HOST/TB_GATEWAY_TOKEN not set (or not allowed by --allow-env): using the emulator on ${host}:${port}`,
+  );
 }
 
 try {

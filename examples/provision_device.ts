@@ -31,7 +31,9 @@ if (emulator) {
     provisionSecret: secret,
     strategy: "allowCreateNewDevices",
   });
-  console.log(`TB_HOST/TB_PROVISION_KEY not set: using the emulator on ${host}:${port}`);
+  console.log(
+    `TB_HOST/TB_PROVISION_KEY/TB_PROVISION_SECRET not set (or not allowed by --allow-env): using the emulator on ${host}:${port}`,
+  );
 }
 try {
   const deviceName = `sensor-${crypto.randomUUID().slice(0, 8)}`;

@@ -5,6 +5,7 @@
  * `--requests=N` requests (default 1).
  *
  * Emulator:  deno run --allow-net=127.0.0.1 examples/rpc_poll_loop.ts
+ *   (the example plays the server and sends the N RPCs itself)
  * ThingsBoard: add TB_HOST/TB_ACCESS_TOKEN and the matching --allow-net/--allow-env
  * (see send_telemetry.ts), then send an RPC from ThingsBoard.
  *
@@ -37,7 +38,9 @@ const reply = emulator
       (e) => e.topicFilter.startsWith("v1/devices/me/rpc/request"),
       { since: 0 },
     );
-    return await emulator.sendRpc("example-device", "ping", {});
+    const replies = [];
+    for (let i = 0; i < wanted; i++) replies.push(await emulator.sendRpc("example-device", "ping"));
+    return replies;
   })()
   : undefined;
 
@@ -47,4 +50,4 @@ while (handled < wanted) {
   const n = client.checkForMsg();
   if (n > 0) console.log(`checkForMsg() dispatched ${n} message(s)`);
 }
-if (reply) console.log("server got reply:", JSON.stringify(await reply));
+if (reply) console.log("server got replies:", JSON.stringify(await reply));

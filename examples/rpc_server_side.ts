@@ -4,7 +4,7 @@
  * Exits after `--requests=N` requests (default 1).
  *
  * Emulator:  deno run --allow-net=127.0.0.1 examples/rpc_server_side.ts
- *   (the example plays the server and sends an RPC itself)
+ *   (the example plays the server and sends the N RPCs itself)
  * ThingsBoard: add TB_HOST/TB_ACCESS_TOKEN and the matching --allow-net/--allow-env
  * (see send_telemetry.ts), then send an RPC from a dashboard widget or the REST API.
  *
@@ -45,7 +45,10 @@ if (target.emulator) {
     (e) => e.topicFilter === "v1/devices/me/rpc/request/+",
     { since: 0 },
   );
-  const reply = await target.emulator.sendRpc("example-device", "setValve", { open: true });
-  console.log("server got reply:", JSON.stringify(reply));
+  for (let i = 0; i < wanted; i++) {
+    const params = { open: i % 2 === 0 };
+    const reply = await target.emulator.sendRpc("example-device", "setValve", params);
+    console.log("server got reply:", JSON.stringify(reply));
+  }
 }
 await done.promise;

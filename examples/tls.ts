@@ -107,7 +107,7 @@ if (emulator) {
   port = emulator.tlsPort!;
   accessToken = "tls-device-token";
   console.log(
-    `TB_HOST/TB_ACCESS_TOKEN not set: using the emulator's TLS listener on ${host}:${port}`,
+    `TB_HOST/TB_ACCESS_TOKEN not set (or not allowed by --allow-env): using the emulator's TLS listener on ${host}:${port}`,
   );
 }
 try {
