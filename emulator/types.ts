@@ -224,7 +224,7 @@ export type DeviceRef = string | Device;
  * ```
  */
 export interface RateLimits {
-  /** Limit on all messages. */
+  /** Limit on messages other than telemetry and attributes (RPC, requests, claims…). */
   messages: string | null;
   /** Limit on telemetry and attribute messages. */
   telemetryMessages: string | null;

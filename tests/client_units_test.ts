@@ -312,6 +312,19 @@ Deno.test("RateLimiter applies telemetry and data point limits to telemetry, mes
   for (let i = 0; i < 1000; i++) assert.equal(unlimited.reserve(100, 0), 0);
 });
 
+Deno.test("RateLimiter keeps the buckets of unchanged limits from the previous limiter", () => {
+  const specs = { messages: "5:1", telemetryMessages: "10:60", telemetryDataPoints: null };
+  const first = new RateLimiter(specs, 0);
+  for (let i = 0; i < 8; i++) assert.equal(first.reserve(1, 0), 0); // 8 of 8 telemetry messages
+  // A reconnect brings the same limits again: the server still counts the 8.
+  const again = new RateLimiter({ ...specs }, 100, first);
+  assert.ok(again.reserve(1, 100) > 0, "no fresh burst after a reconnect");
+  assert.equal(again.reserve(undefined, 100), 0, "the untouched messages bucket is as it was");
+  // Changed limits start over.
+  const changed = new RateLimiter({ ...specs, telemetryMessages: "20:60" }, 200, again);
+  assert.equal(changed.reserve(1, 200), 0);
+});
+
 Deno.test("countDataPoints() counts non-null values like ThingsBoard", () => {
   assert.equal(countDataPoints({ a: 1, b: null, c: { x: 1 } }), 2);
   assert.equal(countDataPoints({ ts: 1, values: { a: 1, b: 2 } }), 2);

@@ -121,6 +121,29 @@ Deno.test("TBDeviceMqttClient stays within rate limits the emulator enforces; un
   assert.equal((await tb.waitFor("rateLimited", undefined, { since })).limit, "telemetryMessages");
 });
 
+Deno.test("TBDeviceMqttClient keeps pacing across a reconnect: the server's buckets are per device", async () => {
+  await using tb = await startEmulator({
+    devices: [device],
+    rateLimits: { telemetryMessages: "5:2" }, // used at 80 %: 4 at once, then 2 a second
+  });
+  await using client = new TBDeviceMqttClient({
+    host: "127.0.0.1",
+    port: tb.port,
+    accessToken: "T1",
+    reconnect: { initialDelay: 10, maxDelay: 10, jitter: 0 },
+  });
+  await client.connect();
+  await client.getSessionLimits();
+  await Promise.all([0, 1, 2, 3].map((n) => client.sendTelemetry({ n }))); // the 4 at once
+  const reconnected = new Promise((resolve) => client.addEventListener("connect", resolve));
+  tb.disconnect("d1"); // a new connection, with the same limits asked for again
+  await reconnected;
+  await client.getSessionLimits();
+  await Promise.all([4, 5].map((n) => client.sendTelemetry({ n }))); // must wait for tokens
+  assert.deepEqual(tb.getTelemetry("d1").n?.map((e) => e.value), [0, 1, 2, 3, 4, 5]);
+  assert.equal(tb.events().some((e) => e.type === "rateLimited"), false);
+});
+
 Deno.test("startEmulator() limits the traffic behind a gateway as a whole: PUBACK 0x97, then close", async () => {
   await using tb = await startEmulator({
     devices: [{ name: "gw", accessToken: "G", gateway: true }],

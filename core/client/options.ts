@@ -93,9 +93,10 @@ export interface TBDeviceMqttClientOptions {
    * RPC `{"method":"getSessionLimits","params":{}}` on
    * `v1/devices/me/rpc/request/{id}`, which ThingsBoard's transport answers
    * itself (maximum payload size, rate limits). It runs in the background:
-   * nothing waits for it, its id comes from the same counter as your RPC
-   * calls (so your first call gets the next id), and a server that does not
-   * answer (a plain MQTT broker) only costs an info log line after 10 s.
+   * nothing waits for it, its ids count down from 2,147,483,647 (so your own
+   * RPC calls and attribute requests are numbered 1, 2, 3…), and a server
+   * that does not answer (a plain MQTT broker) only costs an info log line
+   * after 10 s.
    * Set `false` to send nothing of the kind (e.g. behind a broker whose
    * other clients would see the call).
    * @default {true}

@@ -105,22 +105,35 @@ export class RateLimit {
   }
 }
 
+type LimitSpecs = SessionLimits["rateLimits"];
+type LimitName = keyof LimitSpecs;
+
 /** The three limits of a device session. */
 export class RateLimiter {
-  #messages: RateLimit | undefined;
-  #telemetry: RateLimit | undefined;
-  #dataPoints: RateLimit | undefined;
+  #specs: LimitSpecs;
+  #limits: Record<LimitName, RateLimit | undefined>;
 
   /**
-   * Creates the limiter from reported limits.
+   * Creates the limiter from reported limits. A limit the `previous` limiter
+   * had with the same spec keeps its buckets: ThingsBoard counts per device,
+   * across connections, so a reconnect (which brings the same limits again)
+   * must not hand out a fresh burst the server would punish.
    *
    * @param limits The `rateLimits` of {@linkcode SessionLimits}.
    * @param now Current time, ms.
+   * @param previous The limiter the last answer made, if any.
    */
-  constructor(limits: SessionLimits["rateLimits"], now: number) {
-    this.#messages = RateLimit.parse(limits.messages, now);
-    this.#telemetry = RateLimit.parse(limits.telemetryMessages, now);
-    this.#dataPoints = RateLimit.parse(limits.telemetryDataPoints, now);
+  constructor(limits: LimitSpecs, now: number, previous?: RateLimiter) {
+    this.#specs = { ...limits };
+    const limit = (name: LimitName) =>
+      previous !== undefined && previous.#specs[name] === limits[name]
+        ? previous.#limits[name]
+        : RateLimit.parse(limits[name], now);
+    this.#limits = {
+      messages: limit("messages"),
+      telemetryMessages: limit("telemetryMessages"),
+      telemetryDataPoints: limit("telemetryDataPoints"),
+    };
   }
 
   /**
@@ -132,10 +145,11 @@ export class RateLimiter {
    * @returns Milliseconds to wait before sending.
    */
   reserve(dataPoints: number | undefined, now: number): number {
-    if (dataPoints === undefined) return this.#messages?.reserve(1, now) ?? 0;
+    const { messages, telemetryMessages, telemetryDataPoints } = this.#limits;
+    if (dataPoints === undefined) return messages?.reserve(1, now) ?? 0;
     return Math.max(
-      this.#telemetry?.reserve(1, now) ?? 0,
-      dataPoints > 0 ? this.#dataPoints?.reserve(dataPoints, now) ?? 0 : 0,
+      telemetryMessages?.reserve(1, now) ?? 0,
+      dataPoints > 0 ? telemetryDataPoints?.reserve(dataPoints, now) ?? 0 : 0,
     );
   }
 }

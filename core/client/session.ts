@@ -242,7 +242,10 @@ export class Session {
     }
     this.limits = limits;
     this.maxPayloadSize = limits.maxPayloadSize;
-    if (this.options.rateLimits) this.#limiter = new RateLimiter(limits.rateLimits, this.#now());
+    if (this.options.rateLimits) {
+      // Asked again after every connect: unchanged limits keep their buckets (see RateLimiter).
+      this.#limiter = new RateLimiter(limits.rateLimits, this.#now(), this.#limiter);
+    }
     this.#emit("sessionlimits", limits);
     return limits;
   }

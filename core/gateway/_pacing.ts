@@ -50,7 +50,7 @@ export class Pacer {
   apply(limits: SessionLimits): void {
     const specs = limits.gatewayRateLimits;
     if (!this.#enabled || specs === undefined) return;
-    this.#limiter = new RateLimiter(specs, this.#now());
+    this.#limiter = new RateLimiter(specs, this.#now(), this.#limiter); // keeps unchanged buckets
     this.#logger.debug("Pacing devices behind the gateway by ThingsBoard's gateway rate limits", {
       ...specs,
     });
