@@ -343,11 +343,12 @@ export async function provision(
     let json: JsonValue;
     try {
       json = JSON.parse(new TextDecoder().decode(bytes));
-    } catch (cause) {
+    } catch {
+      // No `cause`: the parser's message quotes the text around the fault, which may be
+      // part of the issued credentials.
       throw new InvalidMessageError(
         "Cannot parse provisioning response: not JSON",
         Topics.provisionResponse,
-        { cause },
       );
     }
     return parseProvisionResponse(json);
