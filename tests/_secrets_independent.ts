@@ -2,12 +2,13 @@
  * Helpers of the independent "no secret is observable" suite: distinctive
  * secrets, their obvious encodings, a recorder of everything a caller can
  * observe (log lines with their fields, event details, rejections, string
- * forms of clients), and small servers that fail in chosen ways.
+ * forms of clients), and clients wired to such a recorder.
  *
  * @module
  */
 
 import type { Logger } from "../core/mqtt/mod.ts";
+import { MqttClient, TBDeviceMqttClient, TBGatewayMqttClient } from "../mod.ts";
 
 /** Distinctive secrets; none of them may ever be observable. */
 export const SECRET = {
@@ -356,3 +357,85 @@ export const DEVICE_EVENTS = ["connect", "disconnect", "reconnecting", "error", 
 export const GATEWAY_EVENTS = [...DEVICE_EVENTS, "devicedisconnect", "deviceannounce"];
 /** Event types of the generic MQTT client. */
 export const MQTT_EVENTS = ["connect", "disconnect", "reconnecting", "error", "message"];
+
+/** Has `rec` record every event of `types` that `client` dispatches; returns `client`. */
+function recorded<C extends EventTarget>(
+  rec: Recorder,
+  client: C,
+  types: readonly string[],
+  label?: string,
+): C {
+  rec.listen(client, types, label);
+  return client;
+}
+
+/**
+ * A device client that logs to `rec` and whose events `rec` records.
+ *
+ * @param rec The recorder.
+ * @param options Client options (the logger is `rec`'s).
+ * @returns The client.
+ */
+export function deviceClient(
+  rec: Recorder,
+  options: ConstructorParameters<typeof TBDeviceMqttClient>[0],
+): TBDeviceMqttClient {
+  return recorded(rec, new TBDeviceMqttClient({ ...options, logger: rec.logger }), DEVICE_EVENTS);
+}
+
+/**
+ * A gateway client that logs to `rec` and whose events `rec` records.
+ *
+ * @param rec The recorder.
+ * @param options Client options (the logger is `rec`'s).
+ * @param label Prefix of the event source labels.
+ * @returns The client.
+ */
+export function gatewayClient(
+  rec: Recorder,
+  options: ConstructorParameters<typeof TBGatewayMqttClient>[0],
+  label?: string,
+): TBGatewayMqttClient {
+  return recorded(
+    rec,
+    new TBGatewayMqttClient({ ...options, logger: rec.logger }),
+    GATEWAY_EVENTS,
+    label,
+  );
+}
+
+/**
+ * A generic MQTT client that logs to `rec` and whose events `rec` records.
+ *
+ * @param rec The recorder.
+ * @param options Client options (the logger is `rec`'s).
+ * @param label Prefix of the event source labels.
+ * @returns The client.
+ */
+export function mqttClient(
+  rec: Recorder,
+  options: ConstructorParameters<typeof MqttClient>[0],
+  label?: string,
+): MqttClient {
+  return recorded(rec, new MqttClient({ ...options, logger: rec.logger }), MQTT_EVENTS, label);
+}
+
+/**
+ * Connects `client`, which must fail: records the rejection (as
+ * `rejection.connect`), hands it to `check`, records the client (as
+ * `client.after`) and disconnects it.
+ *
+ * @param rec The recorder.
+ * @param client The client.
+ * @param check Assertions on the error.
+ */
+export async function failedConnect(
+  rec: Recorder,
+  client: { connect(): Promise<unknown>; disconnect(): Promise<void> },
+  check?: (e: unknown) => void,
+): Promise<void> {
+  const e = await rec.rejection("connect", client.connect());
+  check?.(e);
+  rec.client("after", client);
+  await client.disconnect();
+}

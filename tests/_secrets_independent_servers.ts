@@ -18,24 +18,37 @@ export function closedPort(): number {
   return port;
 }
 
-/** A TCP listener that accepts and never answers; `await using` closes it and its connections. */
-export function silentServer(): { port: number } & AsyncDisposable {
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
+
+/**
+ * A loopback TCP server that hands each connection to `serve` and closes it
+ * when `serve` ends; `await using` closes the listener and every open
+ * connection, then waits for the handlers.
+ */
+function loopbackServer(
+  serve: (conn: Deno.Conn) => Promise<void>,
+): { port: number } & AsyncDisposable {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns: Deno.Conn[] = [];
+  const tasks: Promise<void>[] = [];
+  const conns = new Set<Deno.Conn>();
+  const handle = async (conn: Deno.Conn) => {
+    conns.add(conn);
+    try {
+      await serve(conn);
+    } finally {
+      conns.delete(conn);
+      closeQuietly(conn);
+    }
+  };
   const loop = (async () => {
     try {
-      for await (const c of listener) {
-        conns.push(c);
-        // Read and discard, so the peer's close is noticed.
-        (async () => {
-          const buf = new Uint8Array(4096);
-          try {
-            while ((await c.read(buf)) !== null) { /* discard */ }
-          } catch {
-            // closed
-          }
-        })();
-      }
+      for await (const c of listener) tasks.push(handle(c));
     } catch {
       // listener closed
     }
@@ -44,16 +57,24 @@ export function silentServer(): { port: number } & AsyncDisposable {
     port: (listener.addr as Deno.NetAddr).port,
     async [Symbol.asyncDispose]() {
       listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch {
-          // already closed
-        }
-      }
+      for (const c of conns) closeQuietly(c);
       await loop;
+      await Promise.all(tasks);
     },
   };
+}
+
+/** A TCP listener that accepts and never answers; `await using` closes it and its connections. */
+export function silentServer(): { port: number } & AsyncDisposable {
+  // Read and discard, so the peer's close is noticed.
+  return loopbackServer(async (c) => {
+    const buf = new Uint8Array(4096);
+    try {
+      while ((await c.read(buf)) !== null) { /* discard */ }
+    } catch {
+      // closed
+    }
+  });
 }
 
 /**
@@ -65,11 +86,7 @@ export function silentServer(): { port: number } & AsyncDisposable {
  * @returns The server; `await using` closes it.
  */
 export function provisionServer(response: string): { port: number } & AsyncDisposable {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const tasks: Promise<void>[] = [];
-  const conns = new Set<Deno.Conn>();
-  const serve = async (conn: Deno.Conn) => {
-    conns.add(conn);
+  return loopbackServer(async (conn) => {
     let version: 4 | 5 = 4;
     const decoder = tsCodec.createDecoder({ protocolVersion: 5 });
     const send = (p: Packet) => conn.write(tsCodec.encode(p, { protocolVersion: version }));
@@ -109,37 +126,8 @@ export function provisionServer(response: string): { port: number } & AsyncDispo
       }
     } catch {
       // the client went away
-    } finally {
-      conns.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
     }
-  };
-  const loop = (async () => {
-    try {
-      for await (const c of listener) tasks.push(serve(c));
-    } catch {
-      // listener closed
-    }
-  })();
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch {
-          // already closed
-        }
-      }
-      await loop;
-      await Promise.all(tasks);
-    },
-  };
+  });
 }
 
 /**

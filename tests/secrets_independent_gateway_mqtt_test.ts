@@ -9,32 +9,35 @@
 
 import assert from "node:assert/strict";
 import { startEmulator } from "../emulator/mod.ts";
-import { ConnectionRefusedError, MqttClient, TBGatewayMqttClient } from "../mod.ts";
+import { ConnectionRefusedError } from "../mod.ts";
 import { tsCodec } from "../core/codec/mod.ts";
 import { wasmCodec } from "../wasm/mod.ts";
 import { mosquittoPath, startMosquitto } from "./_mosquitto.ts";
-import { GATEWAY_EVENTS, MATRIX, MQTT_EVENTS, Recorder, SECRET } from "./_secrets_independent.ts";
+import {
+  failedConnect,
+  gatewayClient,
+  MATRIX,
+  mqttClient,
+  Recorder,
+  SECRET,
+} from "./_secrets_independent.ts";
 import { until } from "./_secrets_independent_servers.ts";
 
 const HOST = "127.0.0.1";
 
+/** Options of a gateway client on `port` with the gateway token, for one cell of {@linkcode MATRIX}. */
+function gatewayOptions(port: number, { engine, protocolVersion }: (typeof MATRIX)[number]) {
+  return { host: HOST, port, accessToken: SECRET.gatewayToken, engine, protocolVersion };
+}
+
 Deno.test("secrets: gateway client with a refused token", async () => {
   await using tb = await startEmulator();
-  await Promise.all(MATRIX.map(async ({ engine, protocolVersion }) => {
+  await Promise.all(MATRIX.map(async (cell) => {
     const rec = new Recorder();
-    const gw = new TBGatewayMqttClient({
-      host: HOST,
-      port: tb.port,
-      accessToken: SECRET.gatewayToken,
-      engine,
-      protocolVersion,
-      logger: rec.logger,
+    const gw = gatewayClient(rec, gatewayOptions(tb.port, cell));
+    await failedConnect(rec, gw, (e) => {
+      assert.ok(e instanceof ConnectionRefusedError, String(e));
     });
-    rec.listen(gw, GATEWAY_EVENTS);
-    const e = await rec.rejection("connect", gw.connect());
-    assert.ok(e instanceof ConnectionRefusedError, String(e));
-    rec.client("after", gw);
-    await gw.disconnect();
     rec.assertClean();
   }));
 });
@@ -43,18 +46,12 @@ Deno.test("secrets: gateway session with claims, kicks, reconnects and disconnec
   await using tb = await startEmulator({
     devices: [{ name: "gw", accessToken: SECRET.gatewayToken, gateway: true }],
   });
-  for (const { engine, protocolVersion } of MATRIX) {
+  for (const cell of MATRIX) {
     const rec = new Recorder();
-    const gw = new TBGatewayMqttClient({
-      host: HOST,
-      port: tb.port,
-      accessToken: SECRET.gatewayToken,
-      engine,
-      protocolVersion,
-      logger: rec.logger,
+    const gw = gatewayClient(rec, {
+      ...gatewayOptions(tb.port, cell),
       reconnect: { initialDelay: 10, maxDelay: 30 },
     });
-    rec.listen(gw, GATEWAY_EVENTS);
     await gw.connect();
     await gw.connectDevice("Sensor A", { type: "sensor" });
     await gw.claimDevice("Sensor A", SECRET.claimKey, { durationMs: 60_000 });
@@ -63,16 +60,7 @@ Deno.test("secrets: gateway session with claims, kicks, reconnects and disconnec
       await until(() => (rec.eventCounts.connect ?? 0) > i, 3000, `gateway reconnect ${i}`);
     }
     // A twin takes the session over.
-    const twin = new TBGatewayMqttClient({
-      host: HOST,
-      port: tb.port,
-      accessToken: SECRET.gatewayToken,
-      engine,
-      protocolVersion,
-      logger: rec.logger,
-      reconnect: false,
-    });
-    rec.listen(twin, GATEWAY_EVENTS, "twin");
+    const twin = gatewayClient(rec, { ...gatewayOptions(tb.port, cell), reconnect: false }, "twin");
     await twin.connect();
     await twin.disconnect();
     rec.client("live", gw);
@@ -113,27 +101,24 @@ Deno.test({
               username: "mq-user",
               codec,
               protocolVersion,
-              logger: rec.logger,
             };
             // Wrong password (it carries the secret too).
-            const wrong = new MqttClient({
+            const wrong = mqttClient(rec, {
               ...base,
               password: typeof password === "string"
                 ? `${password}-wrong`
                 : new TextEncoder().encode(`${SECRET.password}-wrong`),
-            });
-            rec.listen(wrong, MQTT_EVENTS, "wrong");
+            }, "wrong");
             const e = await rec.rejection("wrong", wrong.connect());
             assert.ok(e instanceof ConnectionRefusedError, String(e));
             rec.client("wrong", wrong);
             await wrong.disconnect();
             // Right password: connect, publish, lose the broker, reconnect, disconnect.
-            const right = new MqttClient({
+            const right = mqttClient(rec, {
               ...base,
               password,
               reconnect: { initialDelay: 20, maxDelay: 50 },
             });
-            rec.listen(right, MQTT_EVENTS);
             await right.connect();
             await right.publish("t/x", new Uint8Array([1]), { qos: 1 });
             rec.client("connected", right);

@@ -12,8 +12,9 @@ import assert from "node:assert/strict";
 import { startEmulator } from "../emulator/mod.ts";
 import { ConnectionRefusedError, TBDeviceMqttClient } from "../mod.ts";
 import {
-  DEVICE_EVENTS,
+  deviceClient,
   encodingsOf,
+  failedConnect,
   findSecrets,
   MATRIX,
   Recorder,
@@ -24,13 +25,44 @@ import { closedPort, silentServer, until } from "./_secrets_independent_servers.
 
 const HOST = "127.0.0.1";
 
-function deviceClient(
-  rec: Recorder,
-  options: ConstructorParameters<typeof TBDeviceMqttClient>[0],
-): TBDeviceMqttClient {
-  const client = new TBDeviceMqttClient({ logger: rec.logger, ...options });
-  rec.listen(client, DEVICE_EVENTS);
-  return client;
+/** Options of a device client on `port` with the token secret, for one cell of {@linkcode MATRIX}. */
+function tokenOptions(
+  port: number,
+  { engine, protocolVersion }: (typeof MATRIX)[number],
+): ConstructorParameters<typeof TBDeviceMqttClient>[0] {
+  return { host: HOST, port, accessToken: SECRET.token, engine, protocolVersion };
+}
+
+/** An emulator with the device "meter", which takes MQTT basic credentials with `password`. */
+function meterEmulator(password: string) {
+  return startEmulator({
+    devices: [{
+      name: "meter",
+      credentials: { clientId: "meter-1", userName: "meter-user", password },
+    }],
+  });
+}
+
+/** Options of a device client on `port` with the meter's basic credentials but `password`. */
+function meterOptions(
+  port: number,
+  { engine, protocolVersion }: (typeof MATRIX)[number],
+  password: string | Uint8Array,
+): ConstructorParameters<typeof TBDeviceMqttClient>[0] {
+  return {
+    host: HOST,
+    port,
+    clientId: "meter-1",
+    username: "meter-user",
+    password,
+    engine,
+    protocolVersion,
+  };
+}
+
+/** Asserts that `e` is a refusal of the credentials. */
+function refused(e: unknown): void {
+  assert.ok(e instanceof ConnectionRefusedError, String(e));
 }
 
 Deno.test("secrets: the detector finds every encoding it claims to", () => {
@@ -74,52 +106,30 @@ Deno.test("secrets: the detector finds every encoding it claims to", () => {
 
 Deno.test("secrets: refused access token (all engines and levels)", async () => {
   await using tb = await startEmulator();
-  await Promise.all(MATRIX.map(async ({ engine, protocolVersion }) => {
+  await Promise.all(MATRIX.map(async (cell) => {
     const rec = new Recorder();
-    const client = deviceClient(rec, {
-      host: HOST,
-      port: tb.port,
-      accessToken: SECRET.token,
-      engine,
-      protocolVersion,
-      connectTimeout: 3000,
-    });
+    const client = deviceClient(rec, { ...tokenOptions(tb.port, cell), connectTimeout: 3000 });
     rec.client("before", client);
-    const e = await rec.rejection("connect", client.connect());
-    assert.ok(e instanceof ConnectionRefusedError, String(e));
-    assert.match((e as Error).message, /access token not accepted/);
-    rec.client("after", client);
-    await client.disconnect();
+    await failedConnect(rec, client, (e) => {
+      refused(e);
+      assert.match((e as Error).message, /access token not accepted/);
+    });
     rec.client("closed", client);
     rec.assertClean();
   }));
 });
 
 Deno.test("secrets: wrong MQTT basic credentials, string and byte passwords", async () => {
-  await using tb = await startEmulator({
-    devices: [{
-      name: "meter",
-      credentials: { clientId: "meter-1", userName: "meter-user", password: SECRET.wantedPassword },
-    }],
-  });
+  await using tb = await meterEmulator(SECRET.wantedPassword);
   await Promise.all(
-    MATRIX.flatMap(({ engine, protocolVersion }) =>
+    MATRIX.flatMap((cell) =>
       [SECRET.password, new TextEncoder().encode(SECRET.password)].map(async (password) => {
         const rec = new Recorder();
         const client = deviceClient(rec, {
-          host: HOST,
-          port: tb.port,
-          clientId: "meter-1",
-          username: "meter-user",
-          password,
-          engine,
-          protocolVersion,
+          ...meterOptions(tb.port, cell, password),
           connectTimeout: 3000,
         });
-        const e = await rec.rejection("connect", client.connect());
-        assert.ok(e instanceof ConnectionRefusedError, String(e));
-        rec.client("after", client);
-        await client.disconnect();
+        await failedConnect(rec, client, refused);
         rec.assertClean();
       })
     ),
@@ -127,23 +137,13 @@ Deno.test("secrets: wrong MQTT basic credentials, string and byte passwords", as
 });
 
 Deno.test("secrets: right MQTT basic credentials (bytes), connected and disconnected", async () => {
-  await using tb = await startEmulator({
-    devices: [{
-      name: "meter",
-      credentials: { clientId: "meter-1", userName: "meter-user", password: SECRET.password },
-    }],
-  });
-  for (const { engine, protocolVersion } of MATRIX) {
+  await using tb = await meterEmulator(SECRET.password);
+  for (const cell of MATRIX) {
     const rec = new Recorder();
-    const client = deviceClient(rec, {
-      host: HOST,
-      port: tb.port,
-      clientId: "meter-1",
-      username: "meter-user",
-      password: new TextEncoder().encode(SECRET.password),
-      engine,
-      protocolVersion,
-    });
+    const client = deviceClient(
+      rec,
+      meterOptions(tb.port, cell, new TextEncoder().encode(SECRET.password)),
+    );
     await client.connect();
     await client.sendTelemetry({ t: 1 });
     rec.client("connected", client);
@@ -157,21 +157,13 @@ Deno.test("secrets: closed port and connect timeout", async () => {
   await using silent = silentServer();
   const port = closedPort();
   await Promise.all(
-    MATRIX.flatMap(({ engine, protocolVersion }) =>
+    MATRIX.flatMap((cell) =>
       [port, silent.port].map(async (p) => {
         const rec = new Recorder();
-        const client = deviceClient(rec, {
-          host: HOST,
-          port: p,
-          accessToken: SECRET.token,
-          engine,
-          protocolVersion,
-          connectTimeout: 300,
+        const client = deviceClient(rec, { ...tokenOptions(p, cell), connectTimeout: 300 });
+        await failedConnect(rec, client, (e) => {
+          assert.ok(e instanceof Error || e instanceof DOMException);
         });
-        const e = await rec.rejection("connect", client.connect());
-        assert.ok(e instanceof Error || e instanceof DOMException);
-        rec.client("after", client);
-        await client.disconnect();
         rec.assertClean();
       })
     ),
@@ -229,25 +221,14 @@ Deno.test("secrets: session taken over by a twin with the same token", async () 
   await using tb = await startEmulator({
     devices: [{ name: "twin", accessToken: SECRET.token }],
   });
-  for (const { engine, protocolVersion } of MATRIX) {
+  for (const cell of MATRIX) {
     const rec = new Recorder();
-    const reconnect = { initialDelay: 30, maxDelay: 60 };
-    const first = deviceClient(rec, {
-      host: HOST,
-      port: tb.port,
-      accessToken: SECRET.token,
-      engine,
-      protocolVersion,
-      reconnect,
-    });
-    const second = deviceClient(rec, {
-      host: HOST,
-      port: tb.port,
-      accessToken: SECRET.token,
-      engine,
-      protocolVersion,
-      reconnect,
-    });
+    const options = {
+      ...tokenOptions(tb.port, cell),
+      reconnect: { initialDelay: 30, maxDelay: 60 },
+    };
+    const first = deviceClient(rec, options);
+    const second = deviceClient(rec, options);
     await first.connect();
     await second.connect();
     await until(() => (rec.eventCounts.disconnect ?? 0) > 0, 3000, "the takeover");
@@ -263,16 +244,12 @@ Deno.test("secrets: session taken over by a twin with the same token", async () 
 
 Deno.test("secrets: reconnect cycles, then refused reconnects, then disconnect()", async () => {
   await using tb = await startEmulator();
-  for (const { engine, protocolVersion } of MATRIX) {
-    const name = `cycler-${engine}-${protocolVersion}`;
+  for (const cell of MATRIX) {
+    const name = `cycler-${cell.engine}-${cell.protocolVersion}`;
     tb.createDevice({ name, accessToken: SECRET.token });
     const rec = new Recorder();
     const client = deviceClient(rec, {
-      host: HOST,
-      port: tb.port,
-      accessToken: SECRET.token,
-      engine,
-      protocolVersion,
+      ...tokenOptions(tb.port, cell),
       reconnect: { initialDelay: 10, maxDelay: 40 },
       requestTimeout: 200,
     });
@@ -304,16 +281,9 @@ Deno.test("secrets: claim, requests and a clean disconnect on a live session", a
   await using tb = await startEmulator({
     devices: [{ name: "live", accessToken: SECRET.token }],
   });
-  for (const { engine, protocolVersion } of MATRIX) {
+  for (const cell of MATRIX) {
     const rec = new Recorder();
-    const client = deviceClient(rec, {
-      host: HOST,
-      port: tb.port,
-      accessToken: SECRET.token,
-      engine,
-      protocolVersion,
-      requestTimeout: 100,
-    });
+    const client = deviceClient(rec, { ...tokenOptions(tb.port, cell), requestTimeout: 100 });
     await client.connect();
     await client.claimDevice(SECRET.claimKey, { durationMs: 60_000 });
     await rec.rejection("rpc timeout", client.sendRpcCall("nobodyAnswers", {}, { timeout: 50 }));

@@ -9,12 +9,13 @@
 
 import assert from "node:assert/strict";
 import { startEmulator } from "../emulator/mod.ts";
-import { getProvisionRequest, MqttClient, provision, TBDeviceMqttClient } from "../mod.ts";
+import { getProvisionRequest, provision, type TBDeviceMqttClient } from "../mod.ts";
 import { makeTestPki, mosquittoPath, startMosquitto, type TestPki } from "./_mosquitto.ts";
 import {
-  DEVICE_EVENTS,
+  deviceClient,
+  failedConnect,
   MATRIX,
-  MQTT_EVENTS,
+  mqttClient,
   type Needle,
   needlesFor,
   Recorder,
@@ -64,20 +65,17 @@ Deno.test("secrets: TLS failures and X.509 client certificates", async (t) => {
         ];
         return variants.map(async (o) => {
           const rec = new Recorder();
-          const client = new TBDeviceMqttClient({
+          const client = deviceClient(rec, {
             ...o,
             port: tlsPort,
             engine,
             protocolVersion,
-            logger: rec.logger,
             connectTimeout: 3000,
           });
-          rec.listen(client, DEVICE_EVENTS);
           rec.client("before", client);
-          const e = await rec.rejection("connect", client.connect());
-          assert.match(String((e as Error).message), /certificate|Cannot connect/i);
-          rec.client("after", client);
-          await client.disconnect();
+          await failedConnect(rec, client, (e) => {
+            assert.match(String((e as Error).message), /certificate|Cannot connect/i);
+          });
           rec.assertClean(all);
         });
       }));
@@ -86,18 +84,14 @@ Deno.test("secrets: TLS failures and X.509 client certificates", async (t) => {
     await t.step("trusted server, client certificate without credentials (refused)", async () => {
       for (const { engine, protocolVersion } of MATRIX) {
         const rec = new Recorder();
-        const client = new TBDeviceMqttClient({
+        const client = deviceClient(rec, {
           host: HOST,
           port: tlsPort,
           tls: { caCerts: [pki.ca], cert: pki.clientCert, key: pki.clientKey },
           engine,
           protocolVersion,
-          logger: rec.logger,
         });
-        rec.listen(client, DEVICE_EVENTS);
-        await rec.rejection("connect", client.connect());
-        rec.client("after", client);
-        await client.disconnect();
+        await failedConnect(rec, client);
         rec.assertClean(all);
       }
     });
@@ -116,14 +110,7 @@ Deno.test("secrets: TLS failures and X.509 client certificates", async (t) => {
       for (const { engine, protocolVersion } of MATRIX) {
         for (const o of cases) {
           const rec = new Recorder();
-          const client = new TBDeviceMqttClient({
-            ...o,
-            port: tlsPort,
-            engine,
-            protocolVersion,
-            logger: rec.logger,
-          });
-          rec.listen(client, DEVICE_EVENTS);
+          const client = deviceClient(rec, { ...o, port: tlsPort, engine, protocolVersion });
           await rec.rejection("connect", client.connect());
           await client.disconnect();
           rec.assertClean(all);
@@ -176,7 +163,7 @@ Deno.test({
         for (const protocolVersion of [5, 4] as const) {
           // A certificate from an untrusted CA: the broker aborts the handshake.
           const rec = new Recorder();
-          const rogue = new MqttClient({
+          const rogue = mqttClient(rec, {
             host: HOST,
             port: broker.tlsPort!,
             tls: { caCerts: [pki.ca], cert: pki.rogueCert, key: pki.rogueKey },
@@ -184,16 +171,14 @@ Deno.test({
             password: SECRET.password,
             codec,
             protocolVersion,
-            logger: rec.logger,
             connectTimeout: 3000,
             reconnect: false,
           });
-          rec.listen(rogue, MQTT_EVENTS);
           await rec.rejection("rogue", rogue.connect());
           rec.client("rogue", rogue);
           await rogue.disconnect();
           // The trusted certificate: accepted; then the broker goes away and comes back.
-          const good = new MqttClient({
+          const good = mqttClient(rec, {
             host: HOST,
             port: broker.tlsPort!,
             tls: { caCerts: [pki.ca], cert: pki.clientCert, key: pki.clientKey },
@@ -201,10 +186,8 @@ Deno.test({
             username: "device-1",
             codec,
             protocolVersion,
-            logger: rec.logger,
             reconnect: { initialDelay: 20, maxDelay: 50 },
           });
-          rec.listen(good, MQTT_EVENTS);
           await good.connect();
           rec.client("good", good);
           await good.publish("t/x", new Uint8Array([1]), { qos: 1 });
