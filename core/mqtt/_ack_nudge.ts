@@ -8,12 +8,13 @@
  * it only after its delayed-ACK timeout (about 40 ms on Linux), which then
  * delays every `flush()`, `disconnect()` and awaited publish of a burst. A
  * PINGREQ carries the acknowledgement at once and is always allowed. A
- * chunk of PINGRESPs only calls for no nudge (see `_dispatch.ts`), so that a
- * slow PUBACK costs one PINGREQ, not a ping-pong until it arrives.
+ * chunk of PINGRESPs only calls for no nudge, so that a slow PUBACK costs
+ * one PINGREQ, not a ping-pong until it arrives.
  *
  * @module
  */
 
+import type { Packet } from "../codec/types.ts";
 import { type Clock, defer, type TimerHandle } from "./clock.ts";
 import type { Connection } from "./_connection.ts";
 
@@ -43,10 +44,13 @@ export class AckNudge {
   /**
    * Called after each chunk of packets from the server: when nothing is left to send while
    * messages are still in flight, makes sure something is sent within one short wait. Costs one
-   * comparison while a nudge is pending, a few more when none is needed.
+   * comparison while a nudge is pending, a few more when none is needed (the packets are looked
+   * at only when a nudge would be armed, never while the queue feeds the window).
+   *
+   * @param packets The chunk's packets.
    */
-  received(): void {
-    if (this.#timer === undefined) this.#arm();
+  received(packets: readonly Packet[]): void {
+    if (this.#timer === undefined) this.#arm(packets);
   }
 
   /** Allows nudges again (a new connection). */
@@ -66,10 +70,13 @@ export class AckNudge {
     this.#timer = undefined;
   }
 
-  #arm(): void {
+  /** @param packets The chunk that calls for a nudge; none when looking again after a write. */
+  #arm(packets?: readonly Packet[]): void {
     const s = this.#state;
     const conn = s.conn;
     if (!this.#enabled || conn === undefined || s.queue.size > 0 || s.inflight.size === 0) return;
+    // Answering the PINGRESP of our own nudge with another would ping back and forth.
+    if (packets?.every((p) => p.type === "pingresp")) return;
     const writes = conn.writes;
     this.#timer = defer(this.#clock, () => {
       this.#timer = undefined;

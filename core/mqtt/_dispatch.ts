@@ -99,15 +99,11 @@ export function createDispatch(host: DispatchHost): Dispatch {
     onPackets: (packets, c) => {
       if (c !== out.conn) return;
       keepalive.markReceived();
-      let acknowledging = false;
       for (const p of packets) {
-        if (p.type !== "pingresp") acknowledging = true;
         dispatch(ctx, p);
         if (c !== out.conn) return;
       }
-      // Not after a chunk of PINGRESPs only: answering a nudge's PINGRESP with another nudge
-      // would ping back and forth for as long as a PUBACK is slow.
-      if (acknowledging) out.received();
+      out.received(packets);
     },
     onEnd: (error, c) => {
       if (c !== out.conn) return;

@@ -229,8 +229,8 @@ export class Outbox {
   }
 
   /** Called after each chunk of packets from the server (see {@linkcode AckNudge}). */
-  received(): void {
-    this.#nudge.received();
+  received(packets: readonly Packet[]): void {
+    this.#nudge.received(packets);
   }
 
   /** Sends no more PINGREQs on this connection (a DISCONNECT follows). */
