@@ -110,7 +110,8 @@ Deno.test("updateFirmware() stops with WRITE_FAILED when the sink refuses a chun
   assert.ok(isOtaError("WRITE_FAILED")(error), String(error));
   assert.equal(
     error.message,
-    "Cannot update firmware: the sink refused 1024 bytes at offset 1024: disk full",
+    "Cannot update firmware: the sink refused 1024 bytes at offset 1024: disk full; " +
+      "fix where it writes (e.g. free disk space) and update again with a new sink",
   );
   assert.equal((error.cause as Error).message, "disk full");
   assert.deepEqual(chunkRequests(s.tb), [0, 1]); // nothing more was asked for
@@ -192,7 +193,7 @@ Deno.test("updateFirmware() refuses a bad maxSize or sink before anything is sen
   await assert.rejects(
     // @ts-expect-error: not a stream
     s.client.updateFirmware({ sink: { write() {} } }),
-    /sink must be a WritableStream$/,
+    /sink must be a WritableStream, e\.g\. an open file's writable$/,
   );
   const locked = new WritableStream<Uint8Array>();
   const writer = locked.getWriter();

@@ -49,9 +49,11 @@ function waitFor(promise: Promise<unknown>, signal: AbortSignal | undefined): Pr
 /** `WRITE_FAILED`: the user's sink failed. */
 function sinkError(type: OtaType, what: string, cause: unknown): OtaError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new OtaError("WRITE_FAILED", `Cannot update ${type}: the sink ${what}: ${reason}`, {
-    cause,
-  });
+  return new OtaError(
+    "WRITE_FAILED",
+    `Cannot update ${type}: the sink ${what}: ${reason}; fix where it writes (e.g. free disk space) and update again with a new sink`,
+    { cause },
+  );
 }
 
 /** Checks a package description given by the user. */
@@ -138,7 +140,7 @@ export class OtaManager {
       );
     }
     if (options.sink !== undefined && !(options.sink instanceof WritableStream)) {
-      throw new TypeError(`${what}: sink must be a WritableStream`);
+      throw new TypeError(`${what}: sink must be a WritableStream, e.g. an open file's writable`);
     }
     if (options.sink?.locked) {
       throw new TypeError(`${what}: sink is locked; pass a stream nobody is writing to`);

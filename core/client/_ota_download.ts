@@ -128,15 +128,13 @@ export class ChunkDownloads implements OtaRoute {
    * @param info The package.
    * @param o Chunk size, timeout, retries, size limit, signal, progress callback.
    * @param consume Receives every chunk.
-   * @returns The number of bytes received.
    */
   async download(
     info: OtaPackageInfo,
     o: DownloadOptions,
     consume: (chunk: Uint8Array) => void | Promise<void>,
-  ): Promise<number> {
-    const { type, size } = info;
-    if (size !== undefined && size > o.maxSize) throw tooLargeError(type, size, o.maxSize);
+  ): Promise<void> {
+    const { type, size } = info; // a `size` over `o.maxSize` was refused before (OtaManager)
     await this.#subscribe(type, o);
     const requestId = this.#allocateRequestId();
     const download: Download = {
@@ -171,7 +169,6 @@ export class ChunkDownloads implements OtaRoute {
       this.#downloads.delete(requestId);
       download.stop.abort();
     }
-    return received;
   }
 
   async #fetchChunk(
