@@ -72,20 +72,9 @@ export const PACKET_TYPES = [
   "auth",
 ];
 
-/** Packet types a client may send. */
-export const FROM_CLIENT = new Set([
-  "connect",
-  "publish",
-  "puback",
-  "pubrec",
-  "pubrel",
-  "pubcomp",
-  "subscribe",
-  "unsubscribe",
-  "pingreq",
-  "disconnect",
-  "auth",
-]);
+/** Packet types a client may send: all but the reserved type and the server's answers. */
+const SERVER_ONLY = new Set(["reserved", "connack", "suback", "unsuback", "pingresp"]);
+export const FROM_CLIENT = new Set(PACKET_TYPES.filter((t) => !SERVER_ONLY.has(t)));
 
 export const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
