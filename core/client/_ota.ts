@@ -24,7 +24,6 @@ import type {
 } from "./ota.ts";
 import { checkTimeout } from "./requests.ts";
 import type { Session } from "./session.ts";
-import { Topics } from "./topics.ts";
 
 const DEFAULT_CHUNK_SIZE = 16_384;
 const DEFAULT_TIMEOUT = 10_000;
@@ -202,7 +201,7 @@ export class OtaManager {
     const { shared } = await this.#s.request(
       this.#s.router.attributeRequests,
       `Cannot update ${type}: cannot request the ${p}_* attributes`,
-      Topics.attributeRequest,
+      this.#s.options.topics.attributeRequest,
       body,
       { timeout, signal },
     );

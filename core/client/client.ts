@@ -319,7 +319,8 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
       );
       const table = this.#s.router.attributeRequests;
       const what = "Cannot request attributes";
-      response = this.#s.request(table, what, Topics.attributeRequest, body, options);
+      const topic = this.#s.options.topics.attributeRequest;
+      response = this.#s.request(table, what, topic, body, options);
     } catch (error) {
       response = Promise.reject(error);
     }
@@ -422,7 +423,7 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
    * ```
    */
   async sendRpcReply(id: number | string, response: unknown, options?: SendOptions): Promise<void> {
-    const topic = Topics.rpcResponse + checkRequestId(id);
+    const topic = this.#s.options.topics.rpcResponse + checkRequestId(id);
     const qos = this.#s.qos(options?.qos);
     await this.#s.sendJson("RPC reply", topic, response, qos, options?.signal);
   }

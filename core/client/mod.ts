@@ -31,7 +31,7 @@ export type {
 export type { RpcHandler, RpcRequest } from "./rpc.ts";
 export type { RateLimitSpecs, SessionLimits } from "./limits.ts";
 export type { WaitForMsgOptions } from "./poll.ts";
-export { DEVICE_SUBSCRIPTIONS, Topics } from "./topics.ts";
+export { DEVICE_SUBSCRIPTIONS, ShortTopics, type TopicFamily, Topics } from "./topics.ts";
 export {
   InvalidAttributeKeyError,
   InvalidMessageError,

@@ -14,7 +14,7 @@ import type {
   TlsOptions,
 } from "../mqtt/mod.ts";
 import { type Codec, isValidTopicName, tsCodec } from "../codec/mod.ts";
-import { Topics } from "./topics.ts";
+import { type DeviceTopics, deviceTopics, type TopicFamily } from "./topics.ts";
 import { jsonSerializer, type PayloadSerializer } from "../payload.ts";
 import type { AttributeKeys, AttributesResponse } from "./attributes.ts";
 import { wasmPayloadSerializer } from "../telemetry/mod.ts";
@@ -111,16 +111,27 @@ export interface TBDeviceMqttClientOptions {
   /** Largest payload sent until the server reports its own limit, bytes. @default {65536} */
   maxPayloadSize?: number;
   /**
+   * Which of ThingsBoard's device topic families to use: `"v1"`
+   * (`v1/devices/me/…`), or `"v2"`, the short topics with JSON forced
+   * (`v2/t/j`, `v2/a/j`, `v2/a/req/j/{id}`, `v2/r/req/j/{id}`, …; see
+   * {@linkcode ShortTopics}). On `"v2"` ThingsBoard reads and writes JSON
+   * even when the device profile's payload type is Protobuf, and telemetry
+   * messages are 16 bytes shorter. Claiming and the session-limits request
+   * use their v1 topics in both families (ThingsBoard has no short ones).
+   * @default {"v1"}
+   */
+  topicFamily?: TopicFamily;
+  /**
    * Topic telemetry is published to, for device profiles with a custom
    * MQTT telemetry topic filter.
-   * @default {"v1/devices/me/telemetry"}
+   * @default {"v1/devices/me/telemetry" (`"v2/t/j"` with `topicFamily: "v2"`)}
    */
   telemetryTopic?: string;
   /**
    * Topic client attributes are published to, for device profiles with a
    * custom MQTT attributes topic filter (shared-attribute pushes still
-   * arrive on `v1/devices/me/attributes`).
-   * @default {"v1/devices/me/attributes"}
+   * arrive on the family's attributes topic).
+   * @default {"v1/devices/me/attributes" (`"v2/a/j"` with `topicFamily: "v2"`)}
    */
   attributesTopic?: string;
   /** Transport factory, injected by tests. */
@@ -161,6 +172,7 @@ export interface ResolvedOptions {
   requestTimeout: number;
   sessionLimits: boolean;
   rateLimits: boolean;
+  topics: DeviceTopics;
   telemetryTopic: string;
   attributesTopic: string;
   maxPayloadSize: number;
@@ -230,6 +242,13 @@ export function resolveOptions(
       `Cannot create client: unknown dispatch "${String(dispatch)}"; use "auto" or "poll"`,
     );
   }
+  const family = options.topicFamily ?? "v1";
+  if (family !== "v1" && family !== "v2") {
+    throw new TypeError(
+      `Cannot create client: unknown topicFamily "${String(family)}"; use "v1" or "v2"`,
+    );
+  }
+  const topics = deviceTopics(family);
   const tb: ResolvedOptions = {
     qos,
     dispatch,
@@ -238,8 +257,9 @@ export function resolveOptions(
     requestTimeout: positive(options.requestTimeout, "requestTimeout", 30_000),
     sessionLimits: options.sessionLimits ?? true,
     rateLimits: options.rateLimits ?? true,
-    telemetryTopic: topicOption(options.telemetryTopic, "telemetryTopic", Topics.telemetry),
-    attributesTopic: topicOption(options.attributesTopic, "attributesTopic", Topics.attributes),
+    topics,
+    telemetryTopic: topicOption(options.telemetryTopic, "telemetryTopic", topics.telemetry),
+    attributesTopic: topicOption(options.attributesTopic, "attributesTopic", topics.attributes),
     maxPayloadSize: positive(options.maxPayloadSize, "maxPayloadSize", 65_536),
     logger: options.logger,
     clock: options.clock,

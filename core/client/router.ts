@@ -21,7 +21,7 @@ import { Inbox } from "./poll.ts";
 import { RequestTable, type Timers } from "./requests.ts";
 import { parseRpcRequest, type RpcHandler, type RpcRequest } from "./rpc.ts";
 import { runGuarded, runRpcHandler } from "./_callbacks.ts";
-import { parseTopicId, Topics } from "./topics.ts";
+import { type DeviceTopics, parseTopicId, Topics } from "./topics.ts";
 
 /** What the router needs from the client. */
 export interface RouterHost {
@@ -31,6 +31,8 @@ export interface RouterHost {
   report(error: Error): void;
   /** Publishes a reply to a server-side RPC. */
   reply(id: number, value: unknown): Promise<void>;
+  /** The client's topic family. */
+  topics: DeviceTopics;
   /** `"poll"` queues callbacks in the inbox. */
   dispatch: "auto" | "poll";
   /** Inbox capacity. */
@@ -109,15 +111,18 @@ export class Router {
    */
   route(packet: PublishPacket): void {
     const { topic } = packet;
-    if (topic === Topics.attributes) return this.#onAttributeUpdate(packet);
+    const topics = this.#host.topics;
+    if (topic === topics.attributes) return this.#onAttributeUpdate(packet);
     if (this.ota && (topic.startsWith("v2/fw/") || topic.startsWith("v2/sw/"))) {
       return this.ota.route(packet);
     }
-    let id = parseTopicId(topic, Topics.attributeResponse);
+    let id = parseTopicId(topic, topics.attributeResponse);
     if (id !== undefined) return this.#onAttributeResponse(id, packet);
-    id = parseTopicId(topic, Topics.rpcRequest);
+    id = parseTopicId(topic, topics.rpcRequest);
     if (id !== undefined) return this.#onRpcRequest(id, packet);
-    id = parseTopicId(topic, Topics.rpcResponse);
+    // Replies come in the family of the newest call, and the session-limits
+    // call always goes out on v1: accept both (ids never collide).
+    id = parseTopicId(topic, topics.rpcResponse) ?? parseTopicId(topic, Topics.rpcResponse);
     if (id !== undefined) return this.#onRpcResponse(id, packet);
     this.#host.logger.debug("Ignored a message on an unexpected topic", { topic });
   }

@@ -32,7 +32,7 @@ import { checkTimeout, defaultTimers, type RequestTable } from "./requests.ts";
 import { RateLimiter } from "./ratelimit.ts";
 import { Router } from "./router.ts";
 import { rpcResult } from "./rpc.ts";
-import { DEVICE_SUBSCRIPTIONS, Topics } from "./topics.ts";
+import { Topics } from "./topics.ts";
 
 /** Longest wait for the answer to the background `getSessionLimits`, ms. */
 const LIMITS_TIMEOUT = 10_000;
@@ -97,7 +97,8 @@ export class Session {
     this.router = new Router({
       logger: this.logger,
       report: (error) => emit("error", error),
-      reply: (id, value) => this.sendJson("RPC reply", Topics.rpcResponse + id, value, tb.qos),
+      reply: (id, value) => this.sendJson("RPC reply", tb.topics.rpcResponse + id, value, tb.qos),
+      topics: tb.topics,
       dispatch: tb.dispatch,
       pollQueueSize: tb.pollQueueSize,
       timers: tb.clock ?? defaultTimers,
@@ -179,7 +180,12 @@ export class Session {
   }
 
   async #subscribe(signal: AbortSignal): Promise<void> {
-    const filters = [...DEVICE_SUBSCRIPTIONS];
+    const { topics, sessionLimits } = this.options;
+    const filters = [...topics.subscriptions];
+    // The session-limits call has only a v1 topic; its reply comes back there.
+    if (sessionLimits && topics.rpcResponse !== Topics.rpcResponse) {
+      filters.push(`${Topics.rpcResponse}+`);
+    }
     let codes: number[];
     try {
       codes = await this.mqtt.subscribe(
@@ -316,10 +322,11 @@ export class Session {
     // of the connection that will send the message is not known yet.
     const offline = !this.mqtt.connected;
     const sending = this.mqtt.publish(topic, payload, signal ? { qos, signal } : { qos });
+    const echoes = this.options.topics;
     if (
       (offline || this.mqtt.protocolVersion === 4) &&
-      (topic === Topics.attributes || topic.startsWith(Topics.rpcRequest) ||
-        topic.startsWith(Topics.rpcResponse))
+      (topic === echoes.attributes || topic.startsWith(echoes.rpcRequest) ||
+        topic.startsWith(echoes.rpcResponse))
     ) {
       // Its echo window starts at the PUBACK (QoS 0: once written), not now: a broker that
       // stalls before handling the message may still send it back after the window.
@@ -426,7 +433,8 @@ export class Session {
     const reply = await this.request(
       this.router.rpcCalls,
       `Cannot complete RPC "${method}"`,
-      Topics.rpcRequest,
+      // ThingsBoard answers getSessionLimits on the v1 topic only.
+      own ? Topics.rpcRequest : this.options.topics.rpcRequest,
       body,
       options,
       own,

@@ -1,5 +1,6 @@
 /**
- * ThingsBoard device API v1 topics and the parsing of ids out of them.
+ * ThingsBoard's device topics (API v1 and the JSON-forced v2 short topics)
+ * and the parsing of ids out of them.
  *
  * @module
  */
@@ -36,6 +37,86 @@ export const Topics = {
   /** Provisioning response (provision-only session). */
   provisionResponse: "/provision/response",
 } as const;
+
+/**
+ * ThingsBoard's short device topics with JSON forced (`/j`): the server reads
+ * and writes JSON on them whatever payload type (JSON or Protobuf) the
+ * device profile sets, and each telemetry message is 16 bytes shorter than
+ * on {@linkcode Topics}. Claiming, session limits and provisioning have no
+ * short topic and keep their v1 ones.
+ *
+ * @example
+ * ```ts
+ * import { ShortTopics } from "@tbwasm/sdk";
+ * console.log(ShortTopics.telemetry); // "v2/t/j"
+ * ```
+ */
+export const ShortTopics = {
+  /** PUBLISH telemetry. */
+  telemetry: "v2/t/j",
+  /** PUBLISH client attributes; SUBSCRIBE to shared-attribute pushes. */
+  attributes: "v2/a/j",
+  /** PUBLISH attribute requests on `…/{id}`. */
+  attributeRequest: "v2/a/req/j/",
+  /** Attribute responses arrive on `…/{id}`. */
+  attributeResponse: "v2/a/res/j/",
+  /** Server-side RPC arrives on `…/{id}`; client-side RPC is published there too. */
+  rpcRequest: "v2/r/req/j/",
+  /** Replies to server-side RPC are published on `…/{id}`; replies to our calls arrive there. */
+  rpcResponse: "v2/r/res/j/",
+} as const;
+
+/**
+ * Which of ThingsBoard's device topic families a client uses: `"v1"`
+ * ({@linkcode Topics}) or `"v2"` (the JSON-forced short topics,
+ * {@linkcode ShortTopics}).
+ *
+ * @example
+ * ```ts
+ * import type { TopicFamily } from "@tbwasm/sdk";
+ * const family: TopicFamily = "v2";
+ * console.log(family);
+ * ```
+ */
+export type TopicFamily = "v1" | "v2";
+
+/** The device topics of one family (what {@linkcode deviceTopics} returns). */
+export interface DeviceTopics {
+  /** Telemetry. */
+  telemetry: string;
+  /** Client attributes out, shared-attribute pushes in. */
+  attributes: string;
+  /** Prefix of attribute requests. */
+  attributeRequest: string;
+  /** Prefix of attribute responses. */
+  attributeResponse: string;
+  /** Prefix of server-side RPC requests and of our calls. */
+  rpcRequest: string;
+  /** Prefix of replies, both ways. */
+  rpcResponse: string;
+  /** The filters subscribed to after every (re)connect. */
+  subscriptions: readonly string[];
+}
+
+/**
+ * The topics of a family.
+ *
+ * @param family `"v1"` or `"v2"`.
+ * @returns Its topics and subscriptions.
+ */
+export function deviceTopics(family: TopicFamily): DeviceTopics {
+  if (family === "v1") return { ...Topics, subscriptions: DEVICE_SUBSCRIPTIONS };
+  const t = ShortTopics;
+  return {
+    ...t,
+    subscriptions: [
+      t.attributes,
+      `${t.attributeResponse}+`,
+      `${t.rpcRequest}+`,
+      `${t.rpcResponse}+`,
+    ],
+  };
+}
 
 /**
  * The topic filters a device client subscribes to after every (re)connect:
