@@ -348,7 +348,9 @@ async function main(): Promise<void> {
         for (let k = 0; k < reps; k++) {
           for (let j = 0; j < runs.length; j++) {
             const i = (j + k) % runs.length;
-            results[i]!.push(await runs[i]![1]());
+            const r = await runs[i]![1]();
+            results[i]!.push(r);
+            console.error(`  round ${k + 1}: ${runs[i]![0]}: ${Math.round(n / r.seconds)} msgs/s`);
           }
         }
         const base = results[0]!;
