@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { TBDeviceMqttClient } from "../core/client/client.ts";
 import type { AttributeUpdate } from "../core/client/attributes.ts";
 import { ShortTopics, Topics } from "../core/client/topics.ts";
-import { matrix, setup } from "./client_harness.ts";
+import { matrix, nextEvent, setup } from "./client_harness.ts";
 import { startMosquitto } from "./_mosquitto.ts";
 import { MqttJsPeer, type PeerOptions, until } from "./_mqttjs_peer.ts";
 
@@ -72,6 +72,27 @@ matrix("TBDeviceMqttClient topicFamily v2: every call works against the emulator
   assert.equal(tb.getClaims(device)?.secretKey, "s3cr3t");
   assert.equal(client.connected, true);
 });
+
+matrix(
+  "TBDeviceMqttClient topicFamily v2: subscriptions come back after a reconnect",
+  async (v) => {
+    await using s = await setup(v, { topicFamily: "v2" });
+    const { tb, device, client } = s;
+    const updates: AttributeUpdate[] = [];
+    client.subscribeToAttribute("mode", (u) => void updates.push(u));
+    client.setServerSideRpcRequestHandler(() => "pong");
+    await client.connect();
+    const back = nextEvent(client, "connect");
+    assert.equal(tb.disconnect(device), true);
+    await back;
+    await until(() => tb.isConnected(device), "the reconnect");
+    // Server-side RPC and attribute pushes only reach a session subscribed to them.
+    assert.equal(await tb.sendRpc(device, "ping"), "pong");
+    tb.setSharedAttributes(device, { mode: "eco" });
+    await until(() => updates.length === 1, "the attribute push after the reconnect");
+    assert.deepEqual(updates[0]?.values, { mode: "eco" });
+  },
+);
 
 /** ThingsBoard's side on the broker, listening on both families. */
 class Peer extends MqttJsPeer {
