@@ -35,6 +35,45 @@ export class InvalidAttributeKeyError extends TypeError {
 }
 
 /**
+ * A telemetry or attributes message has more data points than ThingsBoard's
+ * `telemetryDataPoints` rate limit admits in one message (the capacity of
+ * its smallest bucket). ThingsBoard would close the session for it after
+ * every reconnect, so it is refused before anything is sent; send the values
+ * in smaller messages.
+ *
+ * @example
+ * ```ts
+ * import { TooManyDataPointsError } from "@tbwasm/sdk";
+ * const e = new TooManyDataPointsError("telemetry", 30, 20);
+ * console.log(e.dataPoints, e.limit); // 30 20
+ * ```
+ */
+export class TooManyDataPointsError extends RangeError {
+  /** Data points in the message. */
+  readonly dataPoints: number;
+  /** Most data points one message may have. */
+  readonly limit: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param what What was refused (`"telemetry"`, `"attributes"`).
+   * @param dataPoints Data points in the message.
+   * @param limit Most data points one message may have.
+   */
+  constructor(what: string, dataPoints: number, limit: number) {
+    super(
+      `Cannot send ${what}: the message has ${dataPoints} data points, ThingsBoard's ` +
+        `telemetryDataPoints rate limit admits at most ${limit} in one message; ` +
+        `send them in messages of at most ${limit}`,
+    );
+    this.name = "TooManyDataPointsError";
+    this.dataPoints = dataPoints;
+    this.limit = limit;
+  }
+}
+
+/**
  * ThingsBoard answered a client-side RPC with an error object
  * (`{"error":"..."}`), e.g. `"timeout"` when no rule chain replied in time.
  *

@@ -39,6 +39,7 @@ export {
   type OtaErrorCode,
   ProvisionError,
   RpcError,
+  TooManyDataPointsError,
 } from "./errors.ts";
 export type {
   ChecksumAlgorithm,

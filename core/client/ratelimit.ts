@@ -65,6 +65,11 @@ export class RateLimit {
     return windows.length > 0 ? new RateLimit(windows, now) : undefined;
   }
 
+  /** Capacity of the smallest bucket. */
+  get smallestCapacity(): number {
+    return Math.min(...this.#buckets.map((b) => b.capacity));
+  }
+
   /**
    * Takes `n` tokens from every bucket if each has them, else none (how a
    * server enforcing the limit decides).
@@ -152,6 +157,19 @@ export class RateLimiter {
       dataPoints > 0 ? telemetryDataPoints?.reserve(dataPoints, now) ?? 0 : 0,
     );
   }
+}
+
+/**
+ * Most tokens one request may take from a limit as the server enforces it:
+ * the capacity of its smallest bucket (a larger request never fits, however
+ * long it waits).
+ *
+ * @param spec ThingsBoard's `"cap:seconds,…"`, or `null` for none.
+ * @returns The capacity, or `Infinity` for no (or an unparsable) limit.
+ */
+export function largestRequest(spec: string | null): number {
+  const limit = RateLimit.parse(spec, 0, 1);
+  return limit === undefined ? Infinity : limit.smallestCapacity;
 }
 
 function countValues(values: object): number {

@@ -19,7 +19,7 @@ import { timeoutError } from "../mqtt/_dom_errors.ts";
 import { encodeJson, type JsonValue, type PayloadSerializer } from "../payload.ts";
 import { refusalMeaning } from "./_refusal.ts";
 import { EchoFilter } from "./echo.ts";
-import { InvalidMessageError } from "./errors.ts";
+import { InvalidMessageError, TooManyDataPointsError } from "./errors.ts";
 import type { TBDeviceMqttClientEventMap } from "./events.ts";
 import { checkSize, parseSessionLimits, publishSize, type SessionLimits } from "./limits.ts";
 import {
@@ -29,7 +29,7 @@ import {
   type TBDeviceMqttClientOptions,
 } from "./options.ts";
 import { checkTimeout, defaultTimers, type RequestTable } from "./requests.ts";
-import { RateLimiter } from "./ratelimit.ts";
+import { largestRequest, RateLimiter } from "./ratelimit.ts";
 import { Router } from "./router.ts";
 import { rpcResult } from "./rpc.ts";
 import { Topics } from "./topics.ts";
@@ -74,6 +74,8 @@ export class Session {
   #connecting = false;
   #now: () => number;
   #limiter: RateLimiter | undefined;
+  /** Most data points one message may have (ThingsBoard's smallest telemetryDataPoints bucket). */
+  #maxDataPoints = Infinity;
   #sleeps = new Set<{ timer: unknown; fail(error: Error): void }>();
   #limitsFetch: AbortController | undefined;
 
@@ -248,6 +250,7 @@ export class Session {
     }
     this.limits = limits;
     this.maxPayloadSize = limits.maxPayloadSize;
+    this.#maxDataPoints = largestRequest(limits.rateLimits.telemetryDataPoints);
     if (this.options.rateLimits) {
       // Asked again after every connect: unchanged limits keep their buckets (see RateLimiter).
       this.#limiter = new RateLimiter(limits.rateLimits, this.#now(), this.#limiter);
@@ -313,7 +316,14 @@ export class Session {
   ): Promise<void> {
     const size = publishSize(topic, payload.length, qos, this.mqtt.protocolVersion);
     checkSize(what, size, this.maxPayloadSize);
-    const wait = this.#limiter?.reserve(dataPoints?.(), this.#now()) ?? 0;
+    const points = dataPoints && (this.#limiter || this.#maxDataPoints < Infinity)
+      ? dataPoints()
+      : undefined;
+    // ThingsBoard closes the session for such a message, again after every reconnect.
+    if (points !== undefined && points > this.#maxDataPoints) {
+      throw new TooManyDataPointsError(what, points, this.#maxDataPoints);
+    }
+    const wait = this.#limiter?.reserve(points, this.#now()) ?? 0;
     if (wait > 0) {
       this.logger.debug("Pacing by ThingsBoard's rate limits", { topic, wait });
       await this.#sleep(wait, signal);

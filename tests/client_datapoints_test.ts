@@ -1,0 +1,82 @@
+/**
+ * A message with more data points than ThingsBoard's `telemetryDataPoints`
+ * limit admits in one message is refused before sending: ThingsBoard would
+ * close the session for it, and a resend after every reconnect would loop for
+ * ever (found with the emulator: 22 disconnects in 4 s before the check).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { TooManyDataPointsError } from "../core/client/errors.ts";
+import { largestRequest } from "../core/client/ratelimit.ts";
+import { TelemetryBatch } from "../core/telemetry/mod.ts";
+import { matrix, setup } from "./client_harness.ts";
+
+function keys(n: number, prefix = "k"): Record<string, number> {
+  return Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, i]));
+}
+
+matrix(
+  "TBDeviceMqttClient refuses a message over the data point limit of one message",
+  async (v) => {
+    await using s = await setup(v, {}, { rateLimits: { telemetryDataPoints: "20:1,600:60" } });
+    const { tb, device, client } = s;
+    const closed: string[] = [];
+    tb.on((e) => {
+      if (e.type === "disconnect" || e.type === "rateLimited") closed.push(e.type);
+    });
+    const limits = new Promise((resolve) => client.addEventListener("sessionlimits", resolve));
+    await client.connect();
+    await limits;
+
+    const refused = (dataPoints: number) => ({
+      name: "TooManyDataPointsError",
+      dataPoints,
+      limit: 20,
+      message: new RegExp(`has ${dataPoints} data points, .* at most 20 in one message`),
+    });
+    await assert.rejects(client.sendTelemetry(keys(30)), refused(30));
+    await assert.rejects(
+      client.sendTelemetry([{ ts: 1, values: keys(15, "a") }, { ts: 2, values: keys(10, "b") }]),
+      refused(25),
+    );
+    await assert.rejects(client.sendAttributes(keys(21)), refused(21));
+    const batch = new TelemetryBatch(["x", "y", "z"]);
+    for (let i = 0; i < 7; i++) batch.append(i + 1, [i, i, i]);
+    await assert.rejects(client.sendTelemetryBatch(batch), refused(21));
+
+    // Nulls are not data points; exactly the limit goes through.
+    await client.sendTelemetry({ ...keys(20), skipped: null });
+    assert.equal(Object.keys(tb.getLatestTelemetry(device)).length, 20);
+    assert.deepEqual(closed, [], "nothing over the limit reached the server");
+    assert.equal(client.connected, true);
+  },
+);
+
+matrix(
+  "TBDeviceMqttClient sends large messages while the limit is unknown or absent",
+  async (v) => {
+    await using s = await setup(v, {}, { rateLimits: { messages: "100:1" } });
+    const { tb, device, client } = s;
+    const limits = new Promise((resolve) => client.addEventListener("sessionlimits", resolve));
+    await client.connect();
+    await limits;
+    await client.sendTelemetry(keys(500));
+    assert.equal(Object.keys(tb.getLatestTelemetry(device)).length, 500);
+  },
+);
+
+Deno.test("largestRequest() is the capacity of the smallest bucket", () => {
+  assert.equal(largestRequest("200:1,6000:60"), 200);
+  assert.equal(largestRequest("6000:60, 50:1"), 50);
+  assert.equal(largestRequest(null), Infinity);
+  assert.equal(largestRequest("not a limit"), Infinity);
+});
+
+Deno.test("TooManyDataPointsError names the count and the limit", () => {
+  const e = new TooManyDataPointsError("attributes", 12, 10);
+  assert.ok(e instanceof RangeError);
+  assert.equal(e.name, "TooManyDataPointsError");
+  assert.match(e.message, /^Cannot send attributes: the message has 12 data points/);
+});
