@@ -10,22 +10,9 @@
  * checked as packets arrive; breaches are collected in
  * {@linkcode StrictPeer.violations} (each names its statement).
  *
- * The packet shapes and byte-level helpers live in `_strict_peer_wire.ts`.
- *
- * Where `mqtt-packet` is laxer than the specification the peer adds the
- * missing checks itself (see `checkFrame`, `checkConnect`, `checkProperties`):
- * - its parser ignores bytes left over inside a packet's Remaining Length;
- * - it accepts non-minimal Variable Byte Integers [MQTT-1.5.5-1];
- * - it accepts a 3.1.1 password without a user name [MQTT-3.1.2-22 (3.1.1)];
- * - it decodes ill-formed UTF-8 with replacement characters instead of
- *   refusing it [MQTT-1.5.4-1], and accepts U+0000 [MQTT-1.5.4-2];
- * - it accepts QoS > 0 PUBLISH / SUBSCRIBE / UNSUBSCRIBE with Packet
- *   Identifier 0 [MQTT-2.2.1-3];
- * - it turns a property that may appear once into an array instead of
- *   refusing it (Protocol Error), and accepts Receive Maximum / Maximum
- *   Packet Size 0;
- * - it accepts protocol name "MQIsdp" with any level, and wildcards in a
- *   PUBLISH topic [MQTT-3.3.2-2].
+ * The packet shapes and byte-level helpers live in `_strict_peer_wire.ts`,
+ * the conformance checks (including those `mqtt-packet` leaves out, where it
+ * is laxer than the specification) in `_strict_peer_checks.ts`.
  *
  * @module
  */
@@ -33,19 +20,22 @@
 import mqtt from "mqtt-packet";
 import { Buffer } from "node:buffer";
 import {
-  bytesOf,
   type ConnackReply,
   FROM_CLIENT,
   type MP,
-  MULTI,
   PACKET_TYPES,
   readVbi,
   type Rec,
-  sameBytes,
-  strictUtf8,
   timeout,
-  vbiSize,
 } from "./_strict_peer_wire.ts";
+import {
+  checkConnectFlags,
+  checkFrame,
+  checkHeaderFlags,
+  checkPacket,
+  checkRemainingLength,
+  type Violate,
+} from "./_strict_peer_checks.ts";
 
 export { bytesOf, type ConnackReply, type MP, type Rec, textOf, vbi } from "./_strict_peer_wire.ts";
 
@@ -116,6 +106,9 @@ export class PeerConn {
   #writing: Promise<void> = Promise.resolve();
   #closed = false;
   #lastT = 0;
+  /** The CONNECT flags byte as sent (for the CONNECT checks). */
+  #connectFlags = 0;
+  #violate: Violate = (statement, what) => this.violate(statement, what);
   readonly done: Promise<void>;
   #doneResolve!: () => void;
 
@@ -190,9 +183,7 @@ export class PeerConn {
       if (off + total > this.#buf.length) break;
       const raw = this.#buf.slice(off, off + total);
       off += total;
-      if (len.bytes !== vbiSize(len.value)) {
-        this.violate("MQTT-1.5.5-1", "Remaining Length not encoded in the fewest bytes");
-      }
+      checkRemainingLength(len.value, len.bytes, this.#violate);
       this.#onFrame(raw, 1 + len.bytes);
     }
     this.#buf = this.#buf.slice(off);
@@ -210,16 +201,7 @@ export class PeerConn {
     const type = PACKET_TYPES[raw[0]! >> 4]!;
     const flags = raw[0]! & 0x0f;
     const body = raw.subarray(headerLen);
-    // Fixed header flags [MQTT-2.2.2-1].
-    if (type === "subscribe" && flags !== 2) {
-      this.violate("MQTT-3.8.1-1", `SUBSCRIBE fixed header flags 0b${flags.toString(2)}`);
-    } else if (type === "unsubscribe" && flags !== 2) {
-      this.violate("MQTT-3.10.1-1", `UNSUBSCRIBE fixed header flags 0b${flags.toString(2)}`);
-    } else if (type === "pubrel" && flags !== 2) {
-      this.violate("MQTT-3.6.1-1", `PUBREL fixed header flags 0b${flags.toString(2)}`);
-    } else if (type !== "publish" && !["subscribe", "unsubscribe", "pubrel"].includes(type)) {
-      if (flags !== 0) this.violate("MQTT-2.2.2-1", `${type} fixed header flags ${flags}`);
-    }
+    checkHeaderFlags(type, flags, this.#violate);
     if (this.packets.length === 0 && type !== "connect") {
       this.violate("MQTT-3.1.0-1", `first packet is ${type}, not CONNECT`);
       this.close();
@@ -230,29 +212,8 @@ export class PeerConn {
       this.#malformedFromClient();
       return;
     }
-    if (type === "publish") {
-      const qos = (flags >> 1) & 3;
-      if (qos === 3) this.violate("MQTT-3.3.1-4", "PUBLISH with QoS 3");
-      if (qos === 0 && (flags & 8)) this.violate("MQTT-3.3.1-2", "QoS 0 PUBLISH with DUP=1");
-    }
-    // Fixed-size packets mqtt-packet does not measure.
-    if ((type === "pingreq" || (type === "disconnect" && this.version === 4)) && body.length) {
-      this.violate("MQTT-3.12.1 / 3.14.1", `${type} with Remaining Length ${body.length}`);
-    }
-    if (["puback", "pubrec", "pubrel", "pubcomp"].includes(type)) {
-      if (this.version === 4 ? body.length !== 2 : body.length < 2) {
-        this.violate("MQTT-3.4.2", `${type} with Remaining Length ${body.length}`);
-      }
-      if (this.version === 5 && body.length >= 4) {
-        const pl = readVbi(body, 3);
-        if (!pl || pl.bytes < 0 || 3 + pl.bytes + pl.value !== body.length) {
-          this.violate("MQTT-3.4.2.2", `${type} property length does not fill the packet`);
-        }
-      }
-    }
-    // UTF-8 strings checked on raw bytes: mqtt-packet decodes them leniently.
-    this.#checkStrings(type, flags, body);
-    if (type === "connect") this.#checkConnectFlags(body);
+    checkFrame(type, flags, body, this.version, this.#violate);
+    if (type === "connect") this.#connectFlags = checkConnectFlags(body, this.#violate);
 
     // Parse one whole frame with mqtt-packet.
     this.#parsed = [];
@@ -273,257 +234,11 @@ export class PeerConn {
       p.payload = new Uint8Array(p.payload ?? []);
     }
     const rec: Rec = { p, raw, t, afterConnack: this.connackSent !== undefined };
-    this.#check(rec);
+    checkPacket(rec, this, this.#lastT, this.#connectFlags, this.#violate);
     this.#lastT = t;
     this.packets.push(rec);
     this.#react(p);
     this.#wake();
-  }
-
-  #checkStrings(type: string, flags: number, body: Uint8Array): void {
-    const str = (off: number, statementField: string): number => {
-      if (off + 2 > body.length) return off;
-      const len = (body[off]! << 8) | body[off + 1]!;
-      const s = body.subarray(off + 2, off + 2 + len);
-      try {
-        const text = strictUtf8.decode(s);
-        if (text.includes("\u0000")) {
-          this.violate("MQTT-1.5.4-2", `${statementField} contains U+0000`);
-        }
-      } catch {
-        this.violate("MQTT-1.5.4-1", `${statementField} is ill-formed UTF-8`);
-      }
-      return off + 2 + len;
-    };
-    if (type === "publish") {
-      str(0, "PUBLISH topic");
-      if (((flags >> 1) & 3) > 0 && body.length >= 2) {
-        const tl = (body[0]! << 8) | body[1]!;
-        if (body.length >= tl + 4 && ((body[tl + 2]! << 8) | body[tl + 3]!) === 0) {
-          this.violate("MQTT-2.2.1-3", "QoS > 0 PUBLISH with Packet Identifier 0");
-        }
-      }
-    } else if (type === "subscribe" || type === "unsubscribe") {
-      if (body.length >= 2 && ((body[0]! << 8) | body[1]!) === 0) {
-        this.violate("MQTT-2.2.1-3", `${type.toUpperCase()} with Packet Identifier 0`);
-      }
-    }
-  }
-
-  #check(rec: Rec): void {
-    const p = rec.p;
-    if (this.disconnectAt !== undefined) {
-      this.violate("MQTT-3.14.4-1", `${p.cmd} sent after the client's DISCONNECT`);
-    }
-    if (this.packets.length === 0) {
-      if (p.cmd !== "connect") {
-        this.violate("MQTT-3.1.0-1", `first packet is ${p.cmd}, not CONNECT`);
-        return;
-      }
-    } else if (p.cmd === "connect") {
-      this.violate("MQTT-3.1.0-2", "second CONNECT on one connection");
-    }
-    if (!["connect", "disconnect", "auth"].includes(p.cmd) && !rec.afterConnack) {
-      // The strict expectation of this suite: a client waits for CONNACK (MQTT 5 only allows
-      // AUTH/DISCONNECT before it when authenticating [MQTT-3.1.2-30]; a refusing server
-      // ignores everything after the CONNECT [MQTT-3.1.4-6]).
-      this.violate("MQTT-3.1.0-1/3.1.4-6 (strict)", `${p.cmd} sent before CONNACK`);
-    }
-    const k = this.keepalive;
-    if (
-      // 250 ms of slack for a busy machine's timers (CI shares its two cores).
-      this.connackSent && k > 0 && this.#lastT > 0 && rec.t - this.#lastT > k * 1000 + 250
-    ) {
-      this.violate(
-        this.version === 5 ? "MQTT-3.1.2-20" : "MQTT-3.1.2-23",
-        `${Math.round(rec.t - this.#lastT)} ms between client packets, keepalive ${k} s`,
-      );
-    }
-    if (p.properties) this.#checkProperties(p);
-    if (this.connackSent?.properties?.maximumPacketSize !== undefined) {
-      const max = this.connackSent.properties.maximumPacketSize as number;
-      if (rec.raw.length > max) {
-        this.violate("MQTT-3.2.2-15", `${p.cmd} of ${rec.raw.length} bytes > Maximum ${max}`);
-      }
-    }
-    switch (p.cmd) {
-      case "connect":
-        return this.#checkConnect(rec);
-      case "publish":
-        return this.#checkPublish(p);
-      case "subscribe":
-      case "unsubscribe": {
-        const id = p.messageId ?? 0;
-        if (this.unacked.has(id) || this.pendingSubIds.has(id)) {
-          this.violate("MQTT-2.2.1-3", `${p.cmd} reuses in-flight Packet Identifier ${id}`);
-        }
-        this.pendingSubIds.add(id);
-        const n = p.cmd === "subscribe" ? p.subscriptions?.length : p.unsubscriptions?.length;
-        if (!n) {
-          this.violate(
-            p.cmd === "subscribe" ? "MQTT-3.8.3-2" : "MQTT-3.10.3-2",
-            `${p.cmd} without topic filters`,
-          );
-        }
-        for (const s of p.subscriptions ?? []) {
-          if (this.version === 4 && (s.nl || s.rap || s.rh)) {
-            this.violate("MQTT-3.8.3-4 (3.1.1)", "3.1.1 SUBSCRIBE reserved option bits set");
-          }
-        }
-        return;
-      }
-      case "puback": {
-        const id = p.messageId ?? 0;
-        const sent = this.serverInflight.get(id);
-        if (!sent || sent.qos !== 1) {
-          this.violate(
-            this.version === 5 ? "MQTT-4.3.2-4" : "MQTT-4.3.2-2",
-            `PUBACK ${id} matches no QoS 1 PUBLISH in flight from the server`,
-          );
-        } else this.serverInflight.delete(id);
-        return;
-      }
-      case "pubrec": {
-        const id = p.messageId ?? 0;
-        const sent = this.serverInflight.get(id);
-        if (!sent || sent.qos !== 2) {
-          this.violate("MQTT-4.3.3-8", `PUBREC ${id} matches no QoS 2 PUBLISH from the server`);
-        }
-        return;
-      }
-      case "pubcomp": {
-        const id = p.messageId ?? 0;
-        if (!this.serverReleased.delete(id)) {
-          this.violate("MQTT-4.3.3-11", `PUBCOMP ${id} without a PUBREL`);
-        }
-        return;
-      }
-      case "disconnect":
-        this.disconnectAt = rec.t;
-        return;
-    }
-  }
-
-  #connectFlags = 0;
-
-  /** Checks the CONNECT flags byte as sent (mqtt-packet stops at the first fault it sees). */
-  #checkConnectFlags(body: Uint8Array): void {
-    const nameLen = (body[0]! << 8) | body[1]!;
-    const level = body[2 + nameLen] ?? 0;
-    const flags = body[2 + nameLen + 1] ?? 0;
-    this.#connectFlags = flags;
-    if (flags & 1) this.violate("MQTT-3.1.2-3", "CONNECT reserved flag is 1");
-    const will = (flags & 0x04) !== 0;
-    if (!will && (flags & 0x18)) {
-      this.violate(level === 5 ? "MQTT-3.1.2-11" : "MQTT-3.1.2-13", "Will QoS != 0 without Will");
-    }
-    if (!will && (flags & 0x20)) {
-      this.violate(level === 5 ? "MQTT-3.1.2-13" : "MQTT-3.1.2-15", "Will Retain without Will");
-    }
-    if (will && ((flags >> 3) & 3) === 3) this.violate("MQTT-3.1.2-12", "Will QoS 3");
-    if (level === 4 && (flags & 0x40) && !(flags & 0x80)) {
-      this.violate("MQTT-3.1.2-22 (3.1.1)", "password flag without user name flag");
-    }
-  }
-
-  #checkConnect(rec: Rec): void {
-    const p = rec.p;
-    this.connect = p;
-    const level = p.protocolVersion;
-    if (!(p.protocolId === "MQTT" && (level === 4 || level === 5))) {
-      this.violate("MQTT-3.1.2-1", `protocol name/level ${p.protocolId}/${level}`);
-    }
-    this.version = level === 4 ? 4 : 5;
-    const flags = this.#connectFlags;
-    const user = (flags & 0x80) !== 0;
-    const pass = (flags & 0x40) !== 0;
-    if ((p.username !== undefined) !== user) {
-      this.violate("MQTT-3.1.2-16/17", "user name presence does not match its flag");
-    }
-    if ((p.password !== undefined) !== pass) {
-      this.violate("MQTT-3.1.2-18/19", "password presence does not match its flag");
-    }
-    if (level === 4 && p.clientId === "" && !p.clean) {
-      this.violate("MQTT-3.1.3-7 (3.1.1)", "empty Client Identifier with CleanSession 0");
-    }
-    // The whole packet must be consumed (mqtt-packet ignores leftovers): regenerate and compare.
-    // mqtt-packet's generate refuses a password without a user name, which MQTT 5 allows
-    // (3.1.2.9): regenerate without it and add its length back.
-    const alone = level === 5 && pass && !user && p.password !== undefined;
-    let size: number;
-    try {
-      const q = alone ? { ...p, password: undefined } : p;
-      size = mqtt.generate(q as never, { protocolVersion: level } as never).length;
-    } catch (e) {
-      this.violate("MQTT-3.1", `mqtt-packet cannot re-encode the CONNECT: ${e}`);
-      return;
-    }
-    if (alone) size += 2 + p.password!.length + (rec.raw.length - 2 > 127 ? 1 : 0);
-    const again = { length: size };
-    if (again.length !== rec.raw.length) {
-      this.violate(
-        "MQTT-3.1 length",
-        `CONNECT is ${rec.raw.length} bytes, its fields make ${again.length}`,
-      );
-    }
-  }
-
-  #checkPublish(p: MP): void {
-    const topic = p.topic ?? "";
-    const alias = p.properties?.topicAlias;
-    if (/[+#]/.test(topic)) this.violate("MQTT-3.3.2-2", `wildcard in PUBLISH topic "${topic}"`);
-    if (topic === "" && alias === undefined) {
-      this.violate("MQTT-3.3.2-1", "empty topic without Topic Alias");
-    }
-    const props = this.connackSent?.properties ?? {};
-    if (alias !== undefined) {
-      const tam = (props.topicAliasMaximum as number | undefined) ?? 0;
-      if (tam === 0) {
-        this.violate("MQTT-3.2.2-18", "Topic Alias sent, the server allows none");
-      } else if ((alias as number) > tam || alias === 0) {
-        this.violate("MQTT-3.2.2-17", `Topic Alias ${alias} out of 1..${tam}`);
-      }
-    }
-    if (p.properties?.subscriptionIdentifier !== undefined) {
-      this.violate("MQTT-3.3.4-6", "client PUBLISH with Subscription Identifier");
-    }
-    const maxQos = props.maximumQoS as number | undefined;
-    if (maxQos !== undefined && (p.qos ?? 0) > maxQos) {
-      this.violate("MQTT-3.2.2-11", `PUBLISH QoS ${p.qos} > Maximum QoS ${maxQos}`);
-    }
-    if (props.retainAvailable === false && p.retain) {
-      this.violate("MQTT-3.2.2-14", "retained PUBLISH, Retain Available is 0");
-    }
-    if ((p.qos ?? 0) === 0) return;
-    const id = p.messageId ?? 0;
-    const prev = this.unacked.get(id);
-    if (p.dup) {
-      if (prev && (prev.topic !== p.topic || !sameBytes(bytesOf(prev), bytesOf(p)))) {
-        this.violate("MQTT-4.3.2 / 3.3.1-1", `DUP PUBLISH ${id} differs from the original`);
-      }
-    } else if (prev || this.pendingSubIds.has(id)) {
-      this.violate("MQTT-2.2.1-3", `new PUBLISH reuses in-flight Packet Identifier ${id}`);
-    }
-    this.unacked.set(id, p);
-    this.maxUnacked = Math.max(this.maxUnacked, this.unacked.size);
-    const rm = (props.receiveMaximum as number | undefined) ?? 65535;
-    if (this.version === 5 && this.unacked.size > rm) {
-      this.violate(
-        "MQTT-3.3.4-7",
-        `${this.unacked.size} QoS 1 PUBLISH unacknowledged, Receive Maximum ${rm}`,
-      );
-    }
-  }
-
-  #checkProperties(p: MP): void {
-    for (const [name, value] of Object.entries(p.properties ?? {})) {
-      if (Array.isArray(value) && !MULTI.has(name)) {
-        this.violate("MQTT-2.2.2 properties", `${p.cmd} repeats property ${name}`);
-      }
-      if ((name === "receiveMaximum" || name === "maximumPacketSize") && value === 0) {
-        this.violate("MQTT-3.1.2 properties", `${p.cmd} ${name} is 0`);
-      }
-    }
   }
 
   #react(p: MP): void {
