@@ -12,6 +12,7 @@ import { TooManyDataPointsError } from "../core/client/errors.ts";
 import { largestRequest } from "../core/client/ratelimit.ts";
 import { TelemetryBatch } from "../core/telemetry/mod.ts";
 import { matrix, setup } from "./client_harness.ts";
+import { until, within } from "./_mqttjs_peer.ts";
 
 function keys(n: number, prefix = "k"): Record<string, number> {
   return Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, i]));
@@ -51,6 +52,33 @@ matrix(
     assert.equal(Object.keys(tb.getLatestTelemetry(device)).length, 20);
     assert.deepEqual(closed, [], "nothing over the limit reached the server");
     assert.equal(client.connected, true);
+  },
+);
+
+matrix(
+  "TBDeviceMqttClient withdraws a message sent before the limits arrived instead of resending it",
+  async (v) => {
+    await using s = await setup(v, {}, { rateLimits: { telemetryDataPoints: "20:1,600:60" } });
+    const { tb, device, client } = s;
+    const closed: string[] = [];
+    tb.on((e) => {
+      if (e.type === "rateLimited") closed.push(e.limit);
+    });
+    await client.connect();
+    // Sent at once, behind the session-limits request but before its answer came back.
+    const big = client.sendTelemetry(keys(30));
+    await within(
+      assert.rejects(big, { name: "TooManyDataPointsError", dataPoints: 30, limit: 20 }),
+      3000,
+      "the withdrawal",
+    );
+    await until(() => client.connected && tb.isConnected(device), "a working connection");
+    await client.sendTelemetry(keys(5, "small"));
+    // The server closed the session for it at most once; it never came again.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(closed.length <= 1, `closed ${closed.length} times`);
+    assert.equal(tb.getLatestTelemetry(device).k0, undefined);
+    assert.equal(tb.getLatestTelemetry(device).small4?.value, 4);
   },
 );
 

@@ -261,6 +261,30 @@ Deno.test("MqttClient resends unacknowledged QoS 1 with DUP, then the offline qu
   await client.disconnect();
 });
 
+Deno.test("MqttClient does not resend an in-flight message whose publish was aborted", async () => {
+  const { client, net, clock, t } = await connected();
+  const ac = new AbortController();
+  const a = client.publish("t", X, { qos: 1, signal: ac.signal }).catch((e) => e);
+  const b = client.publish("t", new TextEncoder().encode("y"), { qos: 1 });
+  await t.expect("32 07 00 01 74 00 01 00 78 32 07 00 01 74 00 02 00 79");
+  ac.abort(new RangeError("too many data points"));
+  assert.equal((await a).message, "too many data points");
+  t.end();
+  await settle();
+  await clock.advance(1000);
+  const t1 = await accept(net, 1);
+  // Only the message still awaited comes again.
+  await t1.expect("3a 07 00 01 74 00 02 00 79");
+  t1.respond("40 02 00 02");
+  assert.deepEqual(await b, { packetId: 2, reasonCode: 0 });
+  const c = client.publish("t", X, { qos: 1 });
+  await t1.expect("32 07 00 01 74 00 03 00 78");
+  t1.respond("40 02 00 03");
+  await c;
+  assert.equal(client.pendingCount, 0);
+  await client.disconnect();
+});
+
 Deno.test("MqttClient reports a server DISCONNECT reason code in the disconnect event", async () => {
   const { client, t } = await connected();
   const details: { reason: Error | undefined; reasonCode?: number }[] = [];

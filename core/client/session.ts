@@ -34,6 +34,14 @@ import { Router } from "./router.ts";
 import { rpcResult } from "./rpc.ts";
 import { Topics } from "./topics.ts";
 
+/** A telemetry or attributes message sent before the limits in force were known. */
+interface Unchecked {
+  what: string;
+  points: number;
+  /** Aborts its publish (a queued message is dropped, an in-flight one not resent). */
+  guard: AbortController;
+}
+
 /** Longest wait for the answer to the background `getSessionLimits`, ms. */
 const LIMITS_TIMEOUT = 10_000;
 
@@ -76,6 +84,8 @@ export class Session {
   #limiter: RateLimiter | undefined;
   /** Most data points one message may have (ThingsBoard's smallest telemetryDataPoints bucket). */
   #maxDataPoints = Infinity;
+  /** Messages sent before the limits in force were known, until they settle. */
+  #unchecked = new Set<Unchecked>();
   #sleeps = new Set<{ timer: unknown; fail(error: Error): void }>();
   #limitsFetch: AbortController | undefined;
 
@@ -251,6 +261,16 @@ export class Session {
     this.limits = limits;
     this.maxPayloadSize = limits.maxPayloadSize;
     this.#maxDataPoints = largestRequest(limits.rateLimits.telemetryDataPoints);
+    for (const u of this.#unchecked) {
+      if (u.points <= this.#maxDataPoints) continue;
+      this.#unchecked.delete(u);
+      this.logger.warn("Withdrew a message over the data point limit of one message", {
+        what: u.what,
+        dataPoints: u.points,
+        limit: this.#maxDataPoints,
+      });
+      u.guard.abort(new TooManyDataPointsError(u.what, u.points, this.#maxDataPoints));
+    }
     if (this.options.rateLimits) {
       // Asked again after every connect: unchanged limits keep their buckets (see RateLimiter).
       this.#limiter = new RateLimiter(limits.rateLimits, this.#now(), this.#limiter);
@@ -316,7 +336,11 @@ export class Session {
   ): Promise<void> {
     const size = publishSize(topic, payload.length, qos, this.mqtt.protocolVersion);
     checkSize(what, size, this.maxPayloadSize);
-    const points = dataPoints && (this.#limiter || this.#maxDataPoints < Infinity)
+    // Limits the message may meet before it is accepted, unknown yet: not known at all, being
+    // asked for again, or (offline) to be asked for on the next connection.
+    const unsure = dataPoints !== undefined && this.options.sessionLimits &&
+      (this.limits === undefined || this.#limitsFetch !== undefined || !this.mqtt.connected);
+    const points = dataPoints && (this.#limiter || this.#maxDataPoints < Infinity || unsure)
       ? dataPoints()
       : undefined;
     // ThingsBoard closes the session for such a message, again after every reconnect.
@@ -328,10 +352,22 @@ export class Session {
       this.logger.debug("Pacing by ThingsBoard's rate limits", { topic, wait });
       await this.#sleep(wait, signal);
     }
+    let unchecked: Unchecked | undefined;
+    if (unsure && points! > 0) {
+      // Withdrawn (not resent after a reconnect) if the limits turn out to forbid it.
+      unchecked = { what, points: points!, guard: new AbortController() };
+      this.#unchecked.add(unchecked);
+      const guard = unchecked.guard.signal;
+      signal = signal ? AbortSignal.any([signal, guard]) : guard;
+    }
     // Only a 3.1.1 connection echoes (MQTT 5 subscriptions use No Local); offline, the level
     // of the connection that will send the message is not known yet.
     const offline = !this.mqtt.connected;
     const sending = this.mqtt.publish(topic, payload, signal ? { qos, signal } : { qos });
+    if (unchecked) {
+      const done = () => this.#unchecked.delete(unchecked);
+      sending.then(done, done);
+    }
     const echoes = this.options.topics;
     if (
       (offline || this.mqtt.protocolVersion === 4) &&

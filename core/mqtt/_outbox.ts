@@ -31,6 +31,8 @@ export class Outbox {
   readonly queue: MessageQueue;
   readonly subs: SubscriptionRegistry = new SubscriptionRegistry();
   readonly ids: PacketIdAllocator = new PacketIdAllocator();
+  /** In-flight messages whose publish was aborted: not resent after a reconnect. */
+  readonly withdrawn: WeakSet<PublishPacket> = new WeakSet();
   /** SUBSCRIBE/UNSUBSCRIBE requests and resubscription. */
   readonly requests: SubscriptionRequests;
   /** The open connection (also while closing), or `undefined`. */
@@ -171,15 +173,18 @@ export class Outbox {
   /**
    * Publishes a checked packet; the promise settles on PUBACK (QoS 1) or
    * once written (QoS 0). Aborting `signal` removes a queued message, or
-   * stops waiting for an in-flight one.
+   * stops waiting for an in-flight one, which is then not resent after a
+   * reconnect.
    */
   publish(packet: PublishPacket, signal: AbortSignal | undefined): Promise<PublishResult> {
     return new Promise<PublishResult>((resolve, reject) => {
       if (!signal) return this.submit(packet, resolve, reject);
       if (signal.aborted) throw abortError("Cannot publish: aborted", signal);
       const onAbort = () => {
-        if (packet.packetId) this.inflight.detach(packet.packetId);
-        else this.queue.remove(packet);
+        if (packet.packetId) {
+          this.inflight.detach(packet.packetId);
+          this.withdrawn.add(packet);
+        } else this.queue.remove(packet);
         reject(abortError("Cannot publish: aborted", signal));
       };
       signal.addEventListener("abort", onAbort, { once: true });

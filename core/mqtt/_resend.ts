@@ -19,6 +19,8 @@ export interface ResendTarget {
   checkSendable(packet: PublishPacket): void;
   /** Rejects a message's promise, or reports the failure when nobody awaits it. */
   fail(e: unknown, reject: Reject | undefined): void;
+  /** In-flight messages whose publisher stopped waiting (aborted): not resent. */
+  readonly withdrawn: WeakSet<PublishPacket>;
 }
 
 /** In-flight messages of an earlier connection still to be resent on this one. */
@@ -50,7 +52,8 @@ export class ResendList {
    * Resends messages, with DUP, while fewer than the window are in flight on
    * this connection: a lower Receive Maximum may have come with the
    * reconnect [MQTT-3.3.4-7]. A message the new server's limits refuse is
-   * failed instead, and leaves the in-flight table.
+   * failed instead, and leaves the in-flight table, as does one whose
+   * publish was aborted.
    *
    * @param out The outbox.
    * @param conn The current connection.
@@ -62,6 +65,11 @@ export class ResendList {
       inflight.size - (this.#packets.length - this.#at) < out.window
     ) {
       const packet = this.#packets[this.#at++]!;
+      if (out.withdrawn.has(packet)) {
+        // Its publisher was told it failed; the new session owes the server nothing of it.
+        inflight.release(inflight.remove(packet.packetId ?? 0));
+        continue;
+      }
       packet.dup = true; // [MQTT-3.3.1-1]
       try {
         out.checkSendable(packet);

@@ -145,7 +145,11 @@ export interface PublishOptions {
   retain?: boolean;
   /** MQTT 5 properties (ignored on 3.1.1). */
   properties?: Properties;
-  /** Stops waiting: a queued message is removed; an in-flight one is no longer awaited. */
+  /**
+   * Stops waiting: a queued message is removed; an in-flight one is no
+   * longer awaited and not resent after a reconnect (the server may have
+   * received it already).
+   */
   signal?: AbortSignal;
 }
 
