@@ -13,7 +13,10 @@ import {
   type JsonValue,
   type KeyValues,
   type Telemetry,
+  validateAttributes,
+  validateTelemetry,
 } from "../payload.ts";
+import { splitAttributes, splitTelemetry } from "./split.ts";
 import {
   getProvisionRequest,
   provision,
@@ -32,6 +35,7 @@ import { TypedEventTarget } from "../mqtt/events.ts";
 import type { SessionLimits } from "./limits.ts";
 import type {
   AttributesResponseCallback,
+  DataOptions,
   RequestAttributesOptions,
   RequestOptions,
   SendOptions,
@@ -200,21 +204,31 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
    * ThingsBoard reported rate limits, sending is paced by them.
    *
    * @param data The telemetry.
-   * @param options QoS and abort signal.
+   * @param options QoS, abort signal, and `split` to send it in as many
+   * messages as ThingsBoard's limits of one message require.
    * @throws {InvalidPayloadError} before sending, naming the bad key (NaN, undefined, …).
-   * @throws {PayloadTooLargeError} before sending, when larger than the server accepts.
+   * @throws {PayloadTooLargeError} before sending, when larger than the server accepts
+   * (with `split`: when one value alone is).
+   * @throws {TooManyDataPointsError} before sending (without `split`), when it has more
+   * values than ThingsBoard's `telemetryDataPoints` limit admits in one message.
    * @throws {PublishError} when ThingsBoard refused it (MQTT 5 PUBACK reason code).
    *
    * @example
    * ```ts ignore
    * await client.sendTelemetry([{ ts: Date.now(), values: { temperature: 21.5 } }]);
+   * await client.sendTelemetry(hundredsOfReadings, { split: true });
    * ```
    */
-  async sendTelemetry(data: Telemetry, options?: SendOptions): Promise<void> {
+  async sendTelemetry(data: Telemetry, options?: DataOptions): Promise<void> {
     const qos = this.#s.qos(options?.qos);
+    const topic = this.#s.options.telemetryTopic;
+    if (options?.split) {
+      validateTelemetry(data);
+      const parts = splitTelemetry(data, this.#s.splitLimits(topic, qos));
+      return await this.#s.publishParts("telemetry", topic, parts, qos, options.signal);
+    }
     const bytes = encodeTelemetry(data, this.#s.serializer);
     const points = () => countDataPoints(data);
-    const topic = this.#s.options.telemetryTopic;
     await this.#s.publish("telemetry", topic, bytes, qos, options?.signal, points);
   }
 
@@ -254,8 +268,8 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
    * Sends client-side attributes (one object).
    *
    * @param data The attributes.
-   * @param options QoS.
-   * @throws {InvalidPayloadError | PayloadTooLargeError} before sending.
+   * @param options QoS, abort signal, and `split` (see {@linkcode DataOptions}).
+   * @throws {InvalidPayloadError | PayloadTooLargeError | TooManyDataPointsError} before sending.
    * @throws {PublishError} when ThingsBoard refused it.
    *
    * @example
@@ -263,11 +277,16 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
    * await client.sendAttributes({ firmware: "1.2.0" });
    * ```
    */
-  async sendAttributes(data: KeyValues, options?: SendOptions): Promise<void> {
+  async sendAttributes(data: KeyValues, options?: DataOptions): Promise<void> {
     const qos = this.#s.qos(options?.qos);
+    const topic = this.#s.options.attributesTopic;
+    if (options?.split) {
+      validateAttributes(data);
+      const parts = splitAttributes(data, this.#s.splitLimits(topic, qos));
+      return await this.#s.publishParts("attributes", topic, parts, qos, options.signal);
+    }
     const bytes = encodeAttributes(data, this.#s.serializer);
     const points = () => countDataPoints(data);
-    const topic = this.#s.options.attributesTopic;
     await this.#s.publish("attributes", topic, bytes, qos, options?.signal, points);
   }
 

@@ -16,6 +16,7 @@
 export { TBDeviceMqttClient } from "./client.ts";
 export type {
   AttributesResponseCallback,
+  DataOptions,
   RequestAttributesOptions,
   RequestOptions,
   SendOptions,

@@ -311,6 +311,32 @@ export interface SendOptions {
 }
 
 /**
+ * Options of {@linkcode TBDeviceMqttClient.sendTelemetry} and
+ * {@linkcode TBDeviceMqttClient.sendAttributes}.
+ *
+ * @example
+ * ```ts
+ * import type { DataOptions } from "@tbwasm/sdk";
+ * const o: DataOptions = { qos: 1, split: true };
+ * ```
+ */
+export interface DataOptions extends SendOptions {
+  /**
+   * Send the data in as many messages as ThingsBoard's limits of one
+   * message require (its payload size and the data points its
+   * `telemetryDataPoints` rate limit admits at once), instead of refusing it
+   * with `PayloadTooLargeError` or `TooManyDataPointsError`. Entries keep
+   * their `ts`; an object without `ts` becomes several, each stamped with
+   * the time ThingsBoard receives it. The parts are sent in order; the call
+   * resolves when all were acknowledged and rejects with the first failure
+   * (the parts before it were delivered). Nothing is sent when a single
+   * value is too large for a message.
+   * @default {false}
+   */
+  split?: boolean;
+}
+
+/**
  * Options of calls that wait for an answer.
  *
  * @example

@@ -29,7 +29,8 @@ import {
   type TBDeviceMqttClientOptions,
 } from "./options.ts";
 import { checkTimeout, defaultTimers, type RequestTable } from "./requests.ts";
-import { largestRequest, RateLimiter } from "./ratelimit.ts";
+import { countDataPoints, largestRequest, RateLimiter } from "./ratelimit.ts";
+import type { SplitLimits } from "./split.ts";
 import { Router } from "./router.ts";
 import { rpcResult } from "./rpc.ts";
 import { Topics } from "./topics.ts";
@@ -379,6 +380,51 @@ export class Session {
       this.#echo.track(topic, payload, offline, sending);
     }
     await sending;
+  }
+
+  /**
+   * What one telemetry or attributes message on `topic` may hold now.
+   *
+   * @param topic Topic.
+   * @param qos QoS.
+   * @returns Data points and payload bytes.
+   */
+  splitLimits(topic: string, qos: 0 | 1): SplitLimits {
+    const version = this.mqtt.protocolVersion;
+    let bytes = this.maxPayloadSize - publishSize(topic, 0, qos, version);
+    // A longer payload may need a longer Remaining Length field.
+    while (bytes > 0 && publishSize(topic, bytes, qos, version) > this.maxPayloadSize) bytes--;
+    return { dataPoints: this.#maxDataPoints, bytes };
+  }
+
+  /**
+   * Publishes the parts of split data in order: all are checked (size) before
+   * any is sent; resolves when every part settled, rejects with the first failure.
+   *
+   * @param what `"telemetry"` or `"attributes"`.
+   * @param topic Topic.
+   * @param parts Validated parts.
+   * @param qos QoS.
+   * @param signal Stops waiting.
+   */
+  async publishParts(
+    what: string,
+    topic: string,
+    parts: object[],
+    qos: 0 | 1,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const encoded = parts.map((part) => this.serializer(part));
+    const version = this.mqtt.protocolVersion;
+    for (const bytes of encoded) {
+      checkSize(what, publishSize(topic, bytes.length, qos, version), this.maxPayloadSize);
+    }
+    const sent = encoded.map((bytes, i) =>
+      this.publish(what, topic, bytes, qos, signal, () => countDataPoints(parts[i]!))
+    );
+    const results = await Promise.allSettled(sent);
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
