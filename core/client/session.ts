@@ -337,10 +337,10 @@ export class Session {
   ): Promise<void> {
     const size = publishSize(topic, payload.length, qos, this.mqtt.protocolVersion);
     checkSize(what, size, this.maxPayloadSize);
-    // Limits the message may meet before it is accepted, unknown yet: not known at all, being
-    // asked for again, or (offline) to be asked for on the next connection.
+    // The limits the message will meet are not known yet: they are being asked for, or (offline)
+    // will be on the next connection. (A server that never answers leaves no request pending.)
     const unsure = dataPoints !== undefined && this.options.sessionLimits &&
-      (this.limits === undefined || this.#limitsFetch !== undefined || !this.mqtt.connected);
+      (this.#limitsFetch !== undefined || !this.mqtt.connected);
     const points = dataPoints && (this.#limiter || this.#maxDataPoints < Infinity || unsure)
       ? dataPoints()
       : undefined;
