@@ -83,6 +83,33 @@ matrix(
 );
 
 matrix(
+  "TBDeviceMqttClient withdraws a message queued before the first connection when the limits forbid it",
+  async (v) => {
+    await using s = await setup(v, {}, { rateLimits: { telemetryDataPoints: "20:1,600:60" } });
+    const { tb, device, client } = s;
+    const closed: string[] = [];
+    tb.on((e) => {
+      if (e.type === "rateLimited") closed.push(e.limit);
+    });
+    // Queued offline: on the first connection it would go out right after the CONNACK, and
+    // without the limits request ahead of it the session would be closed before the answer,
+    // after every reconnect.
+    const big = client.sendTelemetry(keys(30)).then(() => undefined, (e: Error) => e);
+    const small = client.sendTelemetry(keys(3, "s"));
+    await client.connect();
+    const error = await within(big, 3000, "the withdrawal");
+    assert.ok(error instanceof TooManyDataPointsError, String(error));
+    assert.equal(error.dataPoints, 30);
+    await small;
+    await until(() => client.connected && tb.isConnected(device), "a working connection");
+    await client.sendTelemetry({ after: 1 });
+    assert.ok(closed.length <= 1, `closed ${closed.length} times`);
+    assert.equal(tb.getLatestTelemetry(device).k0, undefined);
+    assert.equal(tb.getLatestTelemetry(device).s2?.value, 2);
+  },
+);
+
+matrix(
   "TBDeviceMqttClient sends large messages while the limit is unknown or absent",
   async (v) => {
     await using s = await setup(v, {}, { rateLimits: { messages: "100:1" } });

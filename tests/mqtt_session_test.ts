@@ -285,6 +285,31 @@ Deno.test("MqttClient does not resend an in-flight message whose publish was abo
   await client.disconnect();
 });
 
+Deno.test("MqttClient onSessionStart publishes ahead of resent and queued messages", async () => {
+  const ref: { client?: ReturnType<typeof fakeClient>["client"] } = {};
+  let starts = 0;
+  const { client, net, clock, t } = await connected({
+    onSessionStart: () => {
+      if (++starts === 2) ref.client!.publishNoWait("f", new TextEncoder().encode("1"), { qos: 1 });
+    },
+  });
+  ref.client = client;
+  const a = client.publish("t", X, { qos: 1 });
+  await t.expect("32 07 00 01 74 00 01 00 78");
+  t.end();
+  await settle();
+  const b = client.publish("t", new TextEncoder().encode("y")); // queued, QoS 0
+  await clock.advance(1000);
+  const t1 = await accept(net, 1);
+  // The hook's message (id 2), the resent one (DUP, id 1), then the queue.
+  await t1.expect("32 07 00 01 66 00 02 00 31 3a 07 00 01 74 00 01 00 78 30 05 00 01 74 00 79");
+  t1.respond("40 02 00 02 40 02 00 01");
+  await Promise.all([a, b]);
+  assert.equal(client.pendingCount, 0);
+  assert.equal(starts, 2);
+  await client.disconnect();
+});
+
 Deno.test("MqttClient reports a server DISCONNECT reason code in the disconnect event", async () => {
   const { client, t } = await connected();
   const details: { reason: Error | undefined; reasonCode?: number }[] = [];

@@ -106,7 +106,13 @@ export class Session {
     this.#emit = emit;
     this.#usesToken = userOptions.accessToken !== undefined;
     this.#connectTimeout = userOptions.connectTimeout ?? 10_000;
-    this.mqtt = new MqttClient({ ...mqtt, codec: engine.codec });
+    this.mqtt = new MqttClient({
+      ...mqtt,
+      codec: engine.codec,
+      // The limits request goes ahead of resent and queued messages: a message over them that
+      // came first would get the session closed before ThingsBoard answered, every time.
+      onSessionStart: () => this.#fetchLimits(),
+    });
     this.router = new Router({
       logger: this.logger,
       report: (error) => emit("error", error),
@@ -135,8 +141,6 @@ export class Session {
     this.mqtt.addEventListener("connect", (e) => {
       this.#echo.connected(this.mqtt.protocolVersion === 4);
       emit("connect", e.detail);
-      // After a reconnect the MQTT client has already re-sent the subscriptions.
-      if (!this.#connecting) this.#fetchLimits();
     });
   }
 
@@ -185,7 +189,6 @@ export class Session {
       } finally {
         timers.clearTimeout(timer as number);
       }
-      this.#fetchLimits();
       return connack;
     } finally {
       this.#connecting = false;
@@ -326,6 +329,8 @@ export class Session {
    * @param signal Stops waiting (a queued message is dropped).
    * @param dataPoints Counts the data points of telemetry/attributes (for
    * rate limits; called only once limits apply); `undefined` for other messages.
+   * @param immediate Hand it to the connection now, without waiting for the
+   * rate limits (its token is still taken).
    */
   async publish(
     what: string,
@@ -334,6 +339,7 @@ export class Session {
     qos: 0 | 1,
     signal?: AbortSignal,
     dataPoints?: () => number,
+    immediate = false,
   ): Promise<void> {
     const size = publishSize(topic, payload.length, qos, this.mqtt.protocolVersion);
     checkSize(what, size, this.maxPayloadSize);
@@ -349,7 +355,7 @@ export class Session {
       throw new TooManyDataPointsError(what, points, this.#maxDataPoints);
     }
     const wait = this.#limiter?.reserve(points, this.#now()) ?? 0;
-    if (wait > 0) {
+    if (wait > 0 && !immediate) {
       this.logger.debug("Pacing by ThingsBoard's rate limits", { topic, wait });
       await this.#sleep(wait, signal);
     }
@@ -498,7 +504,9 @@ export class Session {
       signal: options.signal,
       what: `${what} (request ${id})`,
     });
-    this.publish(what, prefix + id, payload, this.options.qos)
+    // The client's own request is not paced: it must reach the connection at once (see
+    // `onSessionStart`), and it is one message per connection.
+    this.publish(what, prefix + id, payload, this.options.qos, undefined, undefined, own)
       .catch((error) => table.reject(id, error));
     return response;
   }

@@ -71,6 +71,14 @@ export class Lifecycle {
   #reconnect: ReconnectTimer;
   #keepalive: KeepaliveManager;
   #dispatch: Dispatch;
+  /** Runs `onSessionStart`; what it throws is logged and fails nothing. */
+  #sessionStart = (): void => {
+    try {
+      this.o.onSessionStart?.();
+    } catch (error) {
+      this.#logger.warn("onSessionStart threw", { error: (error as Error)?.message });
+    }
+  };
 
   /**
    * @param options Server, credentials and behaviour.
@@ -205,7 +213,8 @@ export class Lifecycle {
       protocolVersion: version,
     });
     this.#keepalive.start(keepaliveFor(connack, this.o.connect.keepalive));
-    this.out.resume(conn, inflightWindow(connack, this.out.inflight.capacity));
+    const first = this.o.onSessionStart ? this.#sessionStart : undefined;
+    this.out.resume(conn, inflightWindow(connack, this.out.inflight.capacity), first);
     this.#emit("connect", connack);
   }
 

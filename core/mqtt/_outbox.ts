@@ -49,6 +49,8 @@ export class Outbox {
   retainAvailable = true;
   /** In-flight messages of an earlier connection, resent as the window allows. */
   #resend = new ResendList();
+  /** While `onSessionStart` runs: its messages go straight to the new connection. */
+  #first = false;
   #lengthOf: (packet: Packet) => number;
   #flushWaiters: (() => void)[] = [];
   #clock: Clock;
@@ -98,6 +100,12 @@ export class Outbox {
    */
   submit(packet: PublishPacket, resolve?: Resolve, reject?: Reject): void {
     const conn = this.conn;
+    if (
+      this.#first && conn !== undefined && (packet.qos === 0 || this.inflight.size < this.window)
+    ) {
+      this.#send(conn, packet, resolve, reject); // ahead of resent and queued messages
+      return;
+    }
     if (
       conn !== undefined && this.accepting && this.queue.size === 0 &&
       conn.bufferedBytes < HIGH_WATER_MARK && (packet.qos === 0 || this.#roomFor1())
@@ -288,15 +296,29 @@ export class Outbox {
 
   /**
    * Starts a new session on `conn`: subscribes again (the server keeps no
-   * session), resends unacknowledged QoS 1 messages with DUP, then the queue.
+   * session), sends what `first` publishes, resends unacknowledged QoS 1
+   * messages with DUP, then the queue.
+   *
+   * @param conn The new connection.
+   * @param window Its in-flight window.
+   * @param first Publishes what must go ahead of the backlog (`onSessionStart`).
    */
-  resume(conn: Connection, window: number): void {
+  resume(conn: Connection, window: number, first?: () => void): void {
     this.conn = conn;
     this.accepting = true;
     this.#nudge.start();
     this.window = window;
     this.requests.resume();
-    this.#resend.start(this.inflight.ordered());
+    const unacknowledged = this.inflight.ordered();
+    if (first) {
+      this.#first = true;
+      try {
+        first();
+      } finally {
+        this.#first = false;
+      }
+    }
+    this.#resend.start(unacknowledged);
     this.pump();
   }
 

@@ -26,6 +26,7 @@ export interface ResolvedOptions {
   reconnect: ReconnectOptions | undefined;
   maxInflight: number;
   maxPacketSize: number;
+  onSessionStart: (() => void) | undefined;
 }
 
 function intIn(name: string, value: number, min: number, max: number): number {
@@ -129,6 +130,7 @@ export function resolveOptions(o: MqttClientOptions): ResolvedOptions {
     reconnect,
     maxInflight,
     maxPacketSize,
+    onSessionStart: o.onSessionStart,
   };
 }
 

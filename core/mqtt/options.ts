@@ -100,6 +100,14 @@ export interface MqttClientOptions {
   /** Diagnostics sink. @default {undefined} (silent) */
   logger?: Logger;
   /**
+   * Called on every accepted connection once its subscriptions are renewed
+   * and before the unacknowledged and queued messages go out again: what it
+   * publishes (synchronously) is sent ahead of them, while the in-flight
+   * window has room. For a request the server must see before the backlog
+   * (the device client asks ThingsBoard for its limits here).
+   */
+  onSessionStart?: () => void;
+  /**
    * Aborting it closes the client at once (no flush): pending messages fail
    * with its reason (or an `AbortError`), and later `connect()` / `publish()`
    * calls fail the same way.
