@@ -9,6 +9,8 @@
 
 import assert from "node:assert/strict";
 import { TooManyDataPointsError } from "../core/client/errors.ts";
+import { TBDeviceMqttClient } from "../core/client/client.ts";
+import { startEmulator } from "../emulator/mod.ts";
 import { largestRequest } from "../core/client/ratelimit.ts";
 import { TelemetryBatch } from "../core/telemetry/mod.ts";
 import { matrix, setup } from "./client_harness.ts";
@@ -108,6 +110,40 @@ matrix(
     assert.equal(tb.getLatestTelemetry(device).s2?.value, 2);
   },
 );
+
+Deno.test("TBDeviceMqttClient re-checks a paced message against limits that came while it waited", async () => {
+  let tb = await startEmulator({ port: 0, rateLimits: { telemetryDataPoints: "100:2" } });
+  const port = tb.port;
+  tb.createDevice({ name: "d1", accessToken: "PACED_TOKEN" });
+  const client = new TBDeviceMqttClient({
+    host: tb.host,
+    port,
+    accessToken: "PACED_TOKEN",
+    reconnect: { initialDelay: 20, maxDelay: 100 },
+  });
+  try {
+    const first = new Promise((r) => client.addEventListener("sessionlimits", r, { once: true }));
+    await client.connect();
+    await first;
+    await client.sendTelemetry(keys(80, "a")); // empties the client's bucket (80 % of 100)
+    // 60 points pass the limit known now, then wait about 1.5 s for tokens.
+    const paced = client.sendTelemetry(keys(60, "b")).then(() => undefined, (e: Error) => e);
+    await tb.close(); // the server comes back with a lower limit while the message waits
+    tb = await startEmulator({ port, rateLimits: { telemetryDataPoints: "20:1" } });
+    tb.createDevice({ name: "d1", accessToken: "PACED_TOKEN" });
+    let rateLimited = 0;
+    tb.on((e) => {
+      if (e.type === "rateLimited") rateLimited++;
+    });
+    const error = await within(paced, 5000, "the paced message");
+    assert.ok(error instanceof TooManyDataPointsError, String(error));
+    assert.equal(error.limit, 20);
+    assert.equal(rateLimited, 0);
+  } finally {
+    await client.disconnect({ timeout: 100 }).catch(() => {});
+    await tb.close();
+  }
+});
 
 matrix(
   "TBDeviceMqttClient sends large messages while the limit is unknown or absent",

@@ -19,7 +19,8 @@ import { MqttJsPeer, type PeerOptions, until } from "./_mqttjs_peer.ts";
 const LIMITS = { maxPayloadSize: 40_000, maxInflightMessages: 100 };
 
 matrix("TBDeviceMqttClient topicFamily v2: every call works against the emulator", async (v) => {
-  await using s = await setup(v, { topicFamily: "v2" });
+  // A JSON device profile: the session-limits request (v1 only) may be turned on.
+  await using s = await setup(v, { topicFamily: "v2", sessionLimits: true });
   const { tb, device, client } = s;
   const filters: string[] = [];
   tb.on((e) => {
@@ -125,6 +126,7 @@ for (const protocolVersion of [4, 5] as const) {
       fallback: false,
       reconnect: false,
       topicFamily: "v2",
+      sessionLimits: true,
     });
     try {
       const limits = new Promise((resolve) => client.addEventListener("sessionlimits", resolve));
@@ -170,6 +172,25 @@ for (const protocolVersion of [4, 5] as const) {
     }
   });
 }
+
+matrix("TBDeviceMqttClient topicFamily v2 sends nothing on v1 topics by default", async (v) => {
+  // A Protobuf profile would read a v1 request as Protobuf: no session-limits request.
+  await using s = await setup(v, { topicFamily: "v2" });
+  const { tb, device, client } = s;
+  const seen: string[] = [];
+  tb.on((e) => {
+    if (e.type === "subscribe") seen.push(e.topicFilter);
+    if (e.type === "clientRpc") seen.push(`rpc ${e.method}`);
+  });
+  let limits = 0;
+  client.addEventListener("sessionlimits", () => limits++);
+  await client.connect();
+  await client.sendTelemetry({ t: 1 });
+  assert.equal(tb.getLatestTelemetry(device).t?.value, 1);
+  assert.deepEqual(seen.toSorted(), ["v2/a/j", "v2/a/res/j/+", "v2/r/req/j/+", "v2/r/res/j/+"]);
+  assert.equal(limits, 0);
+  assert.equal(client.sessionLimits, undefined);
+});
 
 Deno.test("TBDeviceMqttClient topicFamily: an unknown family is a TypeError", () => {
   assert.throws(

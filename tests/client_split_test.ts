@@ -81,3 +81,18 @@ matrix("sendTelemetry({ split: true }) paces the parts by the enforced limits", 
   assert.equal(Object.keys(tb.getLatestTelemetry(device)).length, 30);
   assert.deepEqual(limited, []);
 });
+
+matrix("sendTelemetry({ split: true }) right after connecting waits for the limits", async (v) => {
+  await using s = await setup(v, { rateLimits: false }, {
+    rateLimits: { telemetryDataPoints: "20:1,6000:60" },
+    enforceRateLimits: false,
+  });
+  const { tb, client } = s;
+  const messages: number[] = [];
+  tb.on((e) => {
+    if (e.type === "telemetry") messages.push(Object.keys(e.values).length);
+  });
+  await client.connect(); // the limits request is out; its answer may not be back yet
+  await client.sendTelemetry(keys(45), { split: true });
+  assert.deepEqual(messages, [20, 20, 5]);
+});

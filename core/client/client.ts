@@ -209,8 +209,10 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
    * @throws {InvalidPayloadError} before sending, naming the bad key (NaN, undefined, …).
    * @throws {PayloadTooLargeError} before sending, when larger than the server accepts
    * (with `split`: when one value alone is).
-   * @throws {TooManyDataPointsError} before sending (without `split`), when it has more
-   * values than ThingsBoard's `telemetryDataPoints` limit admits in one message.
+   * @throws {TooManyDataPointsError} when it has more values than ThingsBoard's
+   * `telemetryDataPoints` limit admits in one message: before sending once the limits are
+   * known, else when they arrive (the message is withdrawn, not resent). With `split`, only
+   * for data queued offline before the limits were known.
    * @throws {PublishError} when ThingsBoard refused it (MQTT 5 PUBACK reason code).
    *
    * @example
@@ -224,6 +226,7 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
     const topic = this.#s.options.telemetryTopic;
     if (options?.split) {
       validateTelemetry(data);
+      await this.#s.limitsSettled(options.signal);
       const parts = splitTelemetry(data, this.#s.splitLimits(topic, qos));
       return await this.#s.publishParts("telemetry", topic, parts, qos, options.signal);
     }
@@ -282,6 +285,7 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
     const topic = this.#s.options.attributesTopic;
     if (options?.split) {
       validateAttributes(data);
+      await this.#s.limitsSettled(options.signal);
       const parts = splitAttributes(data, this.#s.splitLimits(topic, qos));
       return await this.#s.publishParts("attributes", topic, parts, qos, options.signal);
     }

@@ -99,7 +99,7 @@ export interface TBDeviceMqttClientOptions {
    * after 10 s.
    * Set `false` to send nothing of the kind (e.g. behind a broker whose
    * other clients would see the call).
-   * @default {true}
+   * @default {true (`false` with `topicFamily: "v2"`)}
    */
   sessionLimits?: boolean;
   /**
@@ -117,7 +117,9 @@ export interface TBDeviceMqttClientOptions {
    * {@linkcode ShortTopics}). On `"v2"` ThingsBoard reads and writes JSON
    * even when the device profile's payload type is Protobuf, and telemetry
    * messages are 16 bytes shorter. Claiming and the session-limits request
-   * use their v1 topics in both families (ThingsBoard has no short ones).
+   * have only v1 topics, which ThingsBoard reads in the profile's payload
+   * type: with a Protobuf profile, do not claim, and leave `sessionLimits`
+   * off (its default on `"v2"`; turn it on for a JSON profile).
    * @default {"v1"}
    */
   topicFamily?: TopicFamily;
@@ -255,7 +257,8 @@ export function resolveOptions(
     engine,
     pollQueueSize: positive(options.pollQueueSize, "pollQueueSize", 1000),
     requestTimeout: positive(options.requestTimeout, "requestTimeout", 30_000),
-    sessionLimits: options.sessionLimits ?? true,
+    // On a Protobuf profile ThingsBoard reads the v1 limits request as Protobuf (see topicFamily).
+    sessionLimits: options.sessionLimits ?? family === "v1",
     rateLimits: options.rateLimits ?? true,
     topics,
     telemetryTopic: topicOption(options.telemetryTopic, "telemetryTopic", topics.telemetry),
@@ -305,7 +308,8 @@ export interface SendOptions {
   qos?: 0 | 1;
   /**
    * Stops waiting: a message still queued (offline) is dropped; one already
-   * sent is no longer awaited. The call rejects with the signal's reason.
+   * sent is no longer awaited, nor sent again after a reconnect (ThingsBoard
+   * may have it already). The call rejects with the signal's reason.
    */
   signal?: AbortSignal;
 }

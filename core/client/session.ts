@@ -15,7 +15,7 @@ import {
   MqttClient,
   SubscribeError,
 } from "../mqtt/mod.ts";
-import { timeoutError } from "../mqtt/_dom_errors.ts";
+import { abortError, timeoutError } from "../mqtt/_dom_errors.ts";
 import { encodeJson, type JsonValue, type PayloadSerializer } from "../payload.ts";
 import { refusalMeaning } from "./_refusal.ts";
 import { EchoFilter } from "./echo.ts";
@@ -89,6 +89,8 @@ export class Session {
   #unchecked = new Set<Unchecked>();
   #sleeps = new Set<{ timer: unknown; fail(error: Error): void }>();
   #limitsFetch: AbortController | undefined;
+  /** Settles when the pending limits request does (whatever its outcome). */
+  #limitsSettling: Promise<void> | undefined;
 
   /**
    * Creates the session (nothing is connected yet).
@@ -111,7 +113,11 @@ export class Session {
       codec: engine.codec,
       // The limits request goes ahead of resent and queued messages: a message over them that
       // came first would get the session closed before ThingsBoard answered, every time.
-      onSessionStart: () => this.#fetchLimits(),
+      onSessionStart: () => {
+        // Before the limits request, which a 3.1.1 broker may send back.
+        this.#echo.connected(this.mqtt.protocolVersion === 4);
+        this.#fetchLimits();
+      },
     });
     this.router = new Router({
       logger: this.logger,
@@ -138,10 +144,7 @@ export class Session {
     for (const type of ["disconnect", "reconnecting", "error"] as const) {
       this.mqtt.addEventListener(type, (e) => emit(type, e.detail));
     }
-    this.mqtt.addEventListener("connect", (e) => {
-      this.#echo.connected(this.mqtt.protocolVersion === 4);
-      emit("connect", e.detail);
-    });
+    this.mqtt.addEventListener("connect", (e) => emit("connect", e.detail));
   }
 
   /** Messages remembered to recognize their 3.1.1 echo (none on MQTT 5). */
@@ -231,18 +234,23 @@ export class Session {
     const controller = new AbortController();
     this.#limitsFetch = controller;
     const timeout = Math.min(this.options.requestTimeout, LIMITS_TIMEOUT);
-    this.getSessionLimits({ timeout, signal: controller.signal }).catch((error: Error) => {
-      if (controller.signal.aborted || error instanceof ConnectionClosedError) {
-        this.logger.debug("Stopped waiting for session limits", { error: error.message });
-        return;
-      }
-      this.logger.info("No session limits from the server; keeping the defaults", {
-        error: error.message,
-        maxPayloadSize: this.maxPayloadSize,
-      });
-    }).finally(() => {
+    const settling = this.getSessionLimits({ timeout, signal: controller.signal }).then(
+      () => {},
+      (error: Error) => {
+        if (controller.signal.aborted || error instanceof ConnectionClosedError) {
+          this.logger.debug("Stopped waiting for session limits", { error: error.message });
+          return;
+        }
+        this.logger.info("No session limits from the server; keeping the defaults", {
+          error: error.message,
+          maxPayloadSize: this.maxPayloadSize,
+        });
+      },
+    ).finally(() => {
       if (this.#limitsFetch === controller) this.#limitsFetch = undefined;
+      if (this.#limitsSettling === settling) this.#limitsSettling = undefined;
     });
+    this.#limitsSettling = settling;
   }
 
   /**
@@ -343,24 +351,19 @@ export class Session {
   ): Promise<void> {
     const size = publishSize(topic, payload.length, qos, this.mqtt.protocolVersion);
     checkSize(what, size, this.maxPayloadSize);
-    // The limits the message will meet are not known yet: they are being asked for, or (offline)
-    // will be on the next connection. (A server that never answers leaves no request pending.)
-    const unsure = dataPoints !== undefined && this.options.sessionLimits &&
-      (this.#limitsFetch !== undefined || !this.mqtt.connected);
-    const points = dataPoints && (this.#limiter || this.#maxDataPoints < Infinity || unsure)
+    const points = dataPoints && (this.#limiter || this.#maxDataPoints < Infinity || this.#unsure())
       ? dataPoints()
       : undefined;
-    // ThingsBoard closes the session for such a message, again after every reconnect.
-    if (points !== undefined && points > this.#maxDataPoints) {
-      throw new TooManyDataPointsError(what, points, this.#maxDataPoints);
-    }
+    this.#checkDataPoints(what, points);
     const wait = this.#limiter?.reserve(points, this.#now()) ?? 0;
     if (wait > 0 && !immediate) {
       this.logger.debug("Pacing by ThingsBoard's rate limits", { topic, wait });
       await this.#sleep(wait, signal);
+      // New limits may have come while it waited.
+      this.#checkDataPoints(what, points);
     }
     let unchecked: Unchecked | undefined;
-    if (unsure && points! > 0) {
+    if (points !== undefined && points > 0 && this.#unsure()) {
       // Withdrawn (not resent after a reconnect) if the limits turn out to forbid it.
       unchecked = { what, points: points!, guard: new AbortController() };
       this.#unchecked.add(unchecked);
@@ -386,6 +389,46 @@ export class Session {
       this.#echo.track(topic, payload, offline, sending);
     }
     await sending;
+  }
+
+  /**
+   * Whether the limits a message handed over now will meet are not known
+   * yet: they are being asked for, or (offline) will be on the next
+   * connection. A server that never answers leaves no request pending.
+   */
+  #unsure(): boolean {
+    return this.options.sessionLimits && (this.#limitsFetch !== undefined || !this.mqtt.connected);
+  }
+
+  /** ThingsBoard closes the session for a message over the limit, again after every reconnect. */
+  #checkDataPoints(what: string, points: number | undefined): void {
+    if (points !== undefined && points > this.#maxDataPoints) {
+      throw new TooManyDataPointsError(what, points, this.#maxDataPoints);
+    }
+  }
+
+  /**
+   * Waits until a pending limits request settled (answered, failed or
+   * replaced), so that data is split by the limits in force.
+   *
+   * @param signal Stops waiting.
+   */
+  async limitsSettled(signal?: AbortSignal): Promise<void> {
+    while (this.#limitsSettling !== undefined) {
+      const settling = this.#limitsSettling;
+      if (signal) {
+        signal.throwIfAborted();
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = () => reject(abortError("Cannot send: aborted", signal));
+          signal.addEventListener("abort", onAbort, { once: true });
+          settling.then(() => {
+            signal.removeEventListener("abort", onAbort);
+            resolve();
+          });
+        });
+      } else await settling;
+      if (this.#limitsSettling === settling) return;
+    }
   }
 
   /**
