@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { splitAttributes, splitTelemetry } from "../core/client/split.ts";
+import { firstKey, splitAttributes, splitTelemetry } from "../core/client/split.ts";
 import type { KeyValues, Telemetry } from "../core/payload.ts";
 import { validateTelemetry } from "../core/payload.ts";
 
@@ -132,4 +132,11 @@ Deno.test("splitAttributes() splits one object into objects", () => {
   const parts = splitAttributes(keys(7), { dataPoints: 3, bytes: 65_536 });
   assert.deepEqual(parts.map((p) => Object.keys(p).length), [3, 3, 1]);
   assert.deepEqual(Object.assign({}, ...parts), keys(7));
+});
+
+Deno.test("firstKey() finds the first key of any telemetry shape", () => {
+  assert.equal(firstKey({ a: 1 }), "a");
+  assert.equal(firstKey({ ts: 1, values: { b: 2 } }), "b");
+  assert.equal(firstKey([{ ts: 1, values: {} }, { c: 3 }]), "c");
+  assert.equal(firstKey({}), undefined);
 });

@@ -13,6 +13,7 @@ import {
   ConnectionRefusedError,
   type Logger,
   MqttClient,
+  PayloadTooLargeError,
   SubscribeError,
 } from "../mqtt/mod.ts";
 import { abortError, timeoutError } from "../mqtt/_dom_errors.ts";
@@ -30,7 +31,7 @@ import {
 } from "./options.ts";
 import { checkTimeout, defaultTimers, type RequestTable } from "./requests.ts";
 import { countDataPoints, largestRequest, RateLimiter } from "./ratelimit.ts";
-import type { SplitLimits } from "./split.ts";
+import { firstKey, type SplitLimits } from "./split.ts";
 import { Router } from "./router.ts";
 import { rpcResult } from "./rpc.ts";
 import { Topics } from "./topics.ts";
@@ -465,8 +466,14 @@ export class Session {
   ): Promise<void> {
     const encoded = parts.map((part) => this.serializer(part));
     const version = this.mqtt.protocolVersion;
-    for (const bytes of encoded) {
-      checkSize(what, publishSize(topic, bytes.length, qos, version), this.maxPayloadSize);
+    for (const [i, bytes] of encoded.entries()) {
+      const size = publishSize(topic, bytes.length, qos, version);
+      if (size <= this.maxPayloadSize) continue;
+      // Only a part of one value can be too large.
+      const error = new PayloadTooLargeError(size, this.maxPayloadSize, what);
+      error.message = `Cannot send ${what}: the value of "${firstKey(parts[i]!)}" alone makes a ` +
+        `${size}-byte message, the limit is ${this.maxPayloadSize} bytes; send a smaller value`;
+      throw error;
     }
     const sent = encoded.map((bytes, i) =>
       this.publish(what, topic, bytes, qos, signal, () => countDataPoints(parts[i]!))

@@ -145,3 +145,14 @@ export function splitAttributes(data: KeyValues, limits: SplitLimits): KeyValues
   if (messages.length <= 1) return [data];
   return messages.map((m) => Object.fromEntries(m[0]!.pairs));
 }
+
+/**
+ * The first key of a part (for an error about a value too large on its own).
+ *
+ * @param part A part returned by {@linkcode splitTelemetry} or {@linkcode splitAttributes}.
+ * @returns Its first key, if it has one.
+ */
+export function firstKey(part: Telemetry): string | undefined {
+  const group = groupsOf(part).find((g) => g.pairs.length > 0);
+  return group?.pairs[0]?.[0];
+}
