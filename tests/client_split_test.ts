@@ -93,7 +93,12 @@ matrix("sendTelemetry({ split: true }) right after connecting waits for the limi
   tb.on((e) => {
     if (e.type === "telemetry") messages.push(Object.keys(e.values).length);
   });
-  await client.connect(); // the limits request is out; its answer may not be back yet
-  await client.sendTelemetry(keys(45), { split: true });
+  // Sent as the connection is made: the limits request is out, its answer cannot be back yet.
+  let sent: Promise<void> | undefined;
+  client.addEventListener("connect", () => {
+    sent = client.sendTelemetry(keys(45), { split: true });
+  }, { once: true });
+  await client.connect();
+  await sent;
   assert.deepEqual(messages, [20, 20, 5]);
 });

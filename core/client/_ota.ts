@@ -22,7 +22,7 @@ import type {
   OtaType,
   UpdateFirmwareOptions,
 } from "./ota.ts";
-import { checkTimeout } from "./requests.ts";
+import { checkTimeout, waitFor } from "./requests.ts";
 import type { Session } from "./session.ts";
 
 const DEFAULT_CHUNK_SIZE = 16_384;
@@ -30,20 +30,6 @@ const DEFAULT_TIMEOUT = 10_000;
 const DEFAULT_RETRIES = 3;
 /** Largest package kept in memory unless `maxSize` says otherwise (64 MiB). */
 const DEFAULT_MAX_SIZE = 64 * 1024 * 1024;
-
-/** Waits for `promise` to settle, or rejects when `signal` aborts first. */
-function waitFor(promise: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
-  const settled = promise.then(() => {}, () => {});
-  if (!signal) return settled;
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    settled.then(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    });
-  });
-}
 
 /** `WRITE_FAILED`: the user's sink failed. */
 function sinkError(type: OtaType, what: string, cause: unknown): OtaError {

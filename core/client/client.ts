@@ -16,7 +16,7 @@ import {
   validateAttributes,
   validateTelemetry,
 } from "../payload.ts";
-import { splitAttributes, splitTelemetry } from "./split.ts";
+import { splitAttributes, type SplitLimits, splitTelemetry } from "./split.ts";
 import {
   getProvisionRequest,
   provision,
@@ -226,9 +226,8 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
     const topic = this.#s.options.telemetryTopic;
     if (options?.split) {
       validateTelemetry(data);
-      await this.#s.limitsSettled(options.signal);
-      const parts = splitTelemetry(data, this.#s.splitLimits(topic, qos));
-      return await this.#s.publishParts("telemetry", topic, parts, qos, options.signal);
+      const split = (limits: SplitLimits) => splitTelemetry(data, limits);
+      return await this.#s.publishSplit("telemetry", topic, qos, options.signal, split);
     }
     const bytes = encodeTelemetry(data, this.#s.serializer);
     const points = () => countDataPoints(data);
@@ -285,9 +284,8 @@ export class TBDeviceMqttClient extends TypedEventTarget<TBDeviceMqttClientEvent
     const topic = this.#s.options.attributesTopic;
     if (options?.split) {
       validateAttributes(data);
-      await this.#s.limitsSettled(options.signal);
-      const parts = splitAttributes(data, this.#s.splitLimits(topic, qos));
-      return await this.#s.publishParts("attributes", topic, parts, qos, options.signal);
+      const split = (limits: SplitLimits) => splitAttributes(data, limits);
+      return await this.#s.publishSplit("attributes", topic, qos, options.signal, split);
     }
     const bytes = encodeAttributes(data, this.#s.serializer);
     const points = () => countDataPoints(data);

@@ -39,7 +39,7 @@ export class InvalidAttributeKeyError extends TypeError {
  * `telemetryDataPoints` rate limit admits in one message (the capacity of
  * its smallest bucket). ThingsBoard would close the session for it after
  * every reconnect, so it is refused before anything is sent; send the values
- * in smaller messages.
+ * in smaller messages (`{ split: true }` does it).
  *
  * @example
  * ```ts
@@ -65,7 +65,7 @@ export class TooManyDataPointsError extends RangeError {
     super(
       `Cannot send ${what}: the message has ${dataPoints} data points, ThingsBoard's ` +
         `telemetryDataPoints rate limit admits at most ${limit} in one message; ` +
-        `send them in messages of at most ${limit}`,
+        `send them in messages of at most ${limit}, or pass { split: true }`,
     );
     this.name = "TooManyDataPointsError";
     this.dataPoints = dataPoints;

@@ -95,8 +95,8 @@ export function parseSessionLimits(json: JsonValue): SessionLimits {
   };
 }
 
-/** UTF-8 length of a string without encoding it. */
-function utf8Length(s: string): number {
+/** UTF-8 length of a string without encoding it (a lone surrogate counts as U+FFFD). */
+export function utf8Length(s: string): number {
   let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -216,3 +216,23 @@ export class RequestTable<T> {
     return entry;
   }
 }
+
+/**
+ * Waits for `promise` to settle (whatever its outcome), or rejects with the
+ * signal's reason when `signal` aborts first.
+ *
+ * @param promise What to wait for.
+ * @param signal Stops waiting.
+ */
+export function waitFor(promise: Promise<unknown>, signal: AbortSignal | undefined): Promise<void> {
+  const settled = promise.then(() => {}, () => {});
+  if (!signal) return settled;
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    settled.then(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    });
+  });
+}

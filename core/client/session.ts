@@ -16,8 +16,8 @@ import {
   PayloadTooLargeError,
   SubscribeError,
 } from "../mqtt/mod.ts";
-import { abortError, timeoutError } from "../mqtt/_dom_errors.ts";
-import { encodeJson, type JsonValue, type PayloadSerializer } from "../payload.ts";
+import { timeoutError } from "../mqtt/_dom_errors.ts";
+import { encodeJson, type JsonValue, type PayloadSerializer, type Telemetry } from "../payload.ts";
 import { refusalMeaning } from "./_refusal.ts";
 import { EchoFilter } from "./echo.ts";
 import { InvalidMessageError, TooManyDataPointsError } from "./errors.ts";
@@ -29,7 +29,7 @@ import {
   resolveOptions,
   type TBDeviceMqttClientOptions,
 } from "./options.ts";
-import { checkTimeout, defaultTimers, type RequestTable } from "./requests.ts";
+import { checkTimeout, defaultTimers, type RequestTable, waitFor } from "./requests.ts";
 import { countDataPoints, largestRequest, RateLimiter } from "./ratelimit.ts";
 import { firstKey, type SplitLimits } from "./split.ts";
 import { Router } from "./router.ts";
@@ -81,7 +81,6 @@ export class Session {
   #echo: EchoFilter;
   #usesToken: boolean;
   #connectTimeout: number;
-  #connecting = false;
   #now: () => number;
   #limiter: RateLimiter | undefined;
   /** Most data points one message may have (ThingsBoard's smallest telemetryDataPoints bucket). */
@@ -89,9 +88,8 @@ export class Session {
   /** Messages sent before the limits in force were known, until they settle. */
   #unchecked = new Set<Unchecked>();
   #sleeps = new Set<{ timer: unknown; fail(error: Error): void }>();
-  #limitsFetch: AbortController | undefined;
-  /** Settles when the pending limits request does (whatever its outcome). */
-  #limitsSettling: Promise<void> | undefined;
+  /** The pending limits request: aborts it, and settles with it (whatever its outcome). */
+  #limitsFetch: { controller: AbortController; settled: Promise<void> } | undefined;
 
   /**
    * Creates the session (nothing is connected yet).
@@ -160,43 +158,38 @@ export class Session {
    * @returns The CONNACK.
    */
   async connect(options: WaitSpec): Promise<ConnackPacket> {
-    this.#connecting = true;
+    let connack: ConnackPacket;
     try {
-      let connack: ConnackPacket;
-      try {
-        connack = await this.mqtt.connect(withDefined(options));
-      } catch (error) {
-        if (!(error instanceof ConnectionRefusedError)) throw error;
-        const refused = new ConnectionRefusedError(
-          error.protocolVersion === 5 ? error.reasonCode : error.returnCode,
-          error.protocolVersion,
-          refusalMeaning(error.reasonCode, this.#usesToken),
-        );
-        (refused as { cause?: unknown }).cause = error;
-        throw refused;
-      }
-      // The SUBACK gets the same time as the CONNACK did.
-      const timeout = options.timeout ?? this.#connectTimeout;
-      const timers = this.options.clock ?? defaultTimers;
-      const expiry = new AbortController();
-      const timer = timers.setTimeout(() => {
-        expiry.abort(timeoutError(`Cannot connect: no SUBACK within ${timeout} ms`));
-      }, timeout);
-      const signal = options.signal
-        ? AbortSignal.any([options.signal, expiry.signal])
-        : expiry.signal;
-      try {
-        await this.#subscribe(signal);
-      } catch (error) {
-        await this.mqtt.disconnect({ timeout: 0 }).catch(() => {});
-        throw error;
-      } finally {
-        timers.clearTimeout(timer as number);
-      }
-      return connack;
-    } finally {
-      this.#connecting = false;
+      connack = await this.mqtt.connect(withDefined(options));
+    } catch (error) {
+      if (!(error instanceof ConnectionRefusedError)) throw error;
+      const refused = new ConnectionRefusedError(
+        error.protocolVersion === 5 ? error.reasonCode : error.returnCode,
+        error.protocolVersion,
+        refusalMeaning(error.reasonCode, this.#usesToken),
+      );
+      (refused as { cause?: unknown }).cause = error;
+      throw refused;
     }
+    // The SUBACK gets the same time as the CONNACK did.
+    const timeout = options.timeout ?? this.#connectTimeout;
+    const timers = this.options.clock ?? defaultTimers;
+    const expiry = new AbortController();
+    const timer = timers.setTimeout(() => {
+      expiry.abort(timeoutError(`Cannot connect: no SUBACK within ${timeout} ms`));
+    }, timeout);
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, expiry.signal])
+      : expiry.signal;
+    try {
+      await this.#subscribe(signal);
+    } catch (error) {
+      await this.mqtt.disconnect({ timeout: 0 }).catch(() => {});
+      throw error;
+    } finally {
+      timers.clearTimeout(timer as number);
+    }
+    return connack;
   }
 
   async #subscribe(signal: AbortSignal): Promise<void> {
@@ -231,11 +224,10 @@ export class Session {
    */
   #fetchLimits(): void {
     if (!this.options.sessionLimits) return;
-    this.#limitsFetch?.abort();
+    this.#limitsFetch?.controller.abort();
     const controller = new AbortController();
-    this.#limitsFetch = controller;
     const timeout = Math.min(this.options.requestTimeout, LIMITS_TIMEOUT);
-    const settling = this.getSessionLimits({ timeout, signal: controller.signal }).then(
+    const settled = this.getSessionLimits({ timeout, signal: controller.signal }).then(
       () => {},
       (error: Error) => {
         if (controller.signal.aborted || error instanceof ConnectionClosedError) {
@@ -248,10 +240,10 @@ export class Session {
         });
       },
     ).finally(() => {
-      if (this.#limitsFetch === controller) this.#limitsFetch = undefined;
-      if (this.#limitsSettling === settling) this.#limitsSettling = undefined;
+      if (this.#limitsFetch === pending) this.#limitsFetch = undefined;
     });
-    this.#limitsSettling = settling;
+    const pending = { controller, settled };
+    this.#limitsFetch = pending;
   }
 
   /**
@@ -366,7 +358,7 @@ export class Session {
     let unchecked: Unchecked | undefined;
     if (points !== undefined && points > 0 && this.#unsure()) {
       // Withdrawn (not resent after a reconnect) if the limits turn out to forbid it.
-      unchecked = { what, points: points!, guard: new AbortController() };
+      unchecked = { what, points, guard: new AbortController() };
       this.#unchecked.add(unchecked);
       const guard = unchecked.guard.signal;
       signal = signal ? AbortSignal.any([signal, guard]) : guard;
@@ -414,32 +406,17 @@ export class Session {
    *
    * @param signal Stops waiting.
    */
-  async limitsSettled(signal?: AbortSignal): Promise<void> {
-    while (this.#limitsSettling !== undefined) {
-      const settling = this.#limitsSettling;
-      if (signal) {
-        signal.throwIfAborted();
-        await new Promise<void>((resolve, reject) => {
-          const onAbort = () => reject(abortError("Cannot send: aborted", signal));
-          signal.addEventListener("abort", onAbort, { once: true });
-          settling.then(() => {
-            signal.removeEventListener("abort", onAbort);
-            resolve();
-          });
-        });
-      } else await settling;
-      if (this.#limitsSettling === settling) return;
+  async #limitsSettled(signal?: AbortSignal): Promise<void> {
+    while (this.#limitsFetch !== undefined) {
+      const pending = this.#limitsFetch;
+      signal?.throwIfAborted();
+      await waitFor(pending.settled, signal);
+      if (this.#limitsFetch === pending) return;
     }
   }
 
-  /**
-   * What one telemetry or attributes message on `topic` may hold now.
-   *
-   * @param topic Topic.
-   * @param qos QoS.
-   * @returns Data points and payload bytes.
-   */
-  splitLimits(topic: string, qos: 0 | 1): SplitLimits {
+  /** What one telemetry or attributes message on `topic` may hold now. */
+  #splitLimits(topic: string, qos: 0 | 1): SplitLimits {
     const version = this.mqtt.protocolVersion;
     let bytes = this.maxPayloadSize - publishSize(topic, 0, qos, version);
     // A longer payload may need a longer Remaining Length field.
@@ -448,22 +425,26 @@ export class Session {
   }
 
   /**
-   * Publishes the parts of split data in order: all are checked (size) before
-   * any is sent; resolves when every part settled, rejects with the first failure.
+   * Publishes validated data in as many messages as the limits in force
+   * require (waiting for a pending limits request first), in order: all
+   * parts are checked (size) before any is sent; resolves when every part
+   * settled, rejects with the first failure.
    *
    * @param what `"telemetry"` or `"attributes"`.
    * @param topic Topic.
-   * @param parts Validated parts.
    * @param qos QoS.
    * @param signal Stops waiting.
+   * @param split Splits the data within the given limits.
    */
-  async publishParts(
+  async publishSplit(
     what: string,
     topic: string,
-    parts: object[],
     qos: 0 | 1,
     signal: AbortSignal | undefined,
+    split: (limits: SplitLimits) => Telemetry[],
   ): Promise<void> {
+    await this.#limitsSettled(signal);
+    const parts = split(this.#splitLimits(topic, qos));
     const encoded = parts.map((part) => this.serializer(part));
     const version = this.mqtt.protocolVersion;
     for (const [i, bytes] of encoded.entries()) {

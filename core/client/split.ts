@@ -14,6 +14,7 @@
  */
 
 import type { KeyValues, Telemetry } from "../payload.ts";
+import { utf8Length } from "./limits.ts";
 
 /** What one message may hold. */
 export interface SplitLimits {
@@ -27,14 +28,6 @@ export interface SplitLimits {
 interface Group {
   ts: number | undefined;
   pairs: [string, unknown][];
-}
-
-const encoder = new TextEncoder();
-
-function utf8Length(s: string): number {
-  let ascii = true;
-  for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 0x80;
-  return ascii ? s.length : encoder.encode(s).length;
 }
 
 /** Bytes of `"key":value`. */

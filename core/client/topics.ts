@@ -105,17 +105,13 @@ export interface DeviceTopics {
  * @returns Its topics and subscriptions.
  */
 export function deviceTopics(family: TopicFamily): DeviceTopics {
-  if (family === "v1") return { ...Topics, subscriptions: DEVICE_SUBSCRIPTIONS };
-  const t = ShortTopics;
-  return {
-    ...t,
-    subscriptions: [
-      t.attributes,
-      `${t.attributeResponse}+`,
-      `${t.rpcRequest}+`,
-      `${t.rpcResponse}+`,
-    ],
-  };
+  const t = family === "v1" ? Topics : ShortTopics;
+  return { ...t, subscriptions: subscriptionsOf(t) };
+}
+
+/** Shared-attribute pushes, attribute responses, server-side RPC and replies to our calls. */
+function subscriptionsOf(t: Omit<DeviceTopics, "telemetry" | "subscriptions">): string[] {
+  return [t.attributes, `${t.attributeResponse}+`, `${t.rpcRequest}+`, `${t.rpcResponse}+`];
 }
 
 /**
@@ -129,12 +125,7 @@ export function deviceTopics(family: TopicFamily): DeviceTopics {
  * console.log(DEVICE_SUBSCRIPTIONS.length); // 4
  * ```
  */
-export const DEVICE_SUBSCRIPTIONS: readonly string[] = [
-  Topics.attributes,
-  `${Topics.attributeResponse}+`,
-  `${Topics.rpcRequest}+`,
-  `${Topics.rpcResponse}+`,
-];
+export const DEVICE_SUBSCRIPTIONS: readonly string[] = subscriptionsOf(Topics);
 
 /** Largest id ThingsBoard parses (a Java `int`). */
 export const MAX_REQUEST_ID = 2_147_483_647;

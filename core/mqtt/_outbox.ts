@@ -101,16 +101,15 @@ export class Outbox {
   submit(packet: PublishPacket, resolve?: Resolve, reject?: Reject): void {
     const conn = this.conn;
     if (
-      this.#first && conn !== undefined && (packet.qos === 0 || this.inflight.size < this.window)
-    ) {
-      this.#send(conn, packet, resolve, reject); // ahead of resent and queued messages
-      return;
-    }
-    if (
       conn !== undefined && this.accepting && this.queue.size === 0 &&
       conn.bufferedBytes < HIGH_WATER_MARK && (packet.qos === 0 || this.#roomFor1())
     ) {
       this.#send(conn, packet, resolve, reject);
+      return;
+    }
+    // From `onSessionStart`: ahead of the queue and of the resends (started after it).
+    if (this.#first && (packet.qos === 0 || this.inflight.size < this.window)) {
+      this.#send(conn!, packet, resolve, reject);
       return;
     }
     this.queue.push(packet, resolve, reject);

@@ -102,10 +102,9 @@ export interface MqttClientOptions {
   /**
    * Called on every accepted connection once the subscriptions the client
    * remembers are renewed, and before the unacknowledged and queued messages
-   * go out again: what it
-   * publishes (synchronously) is sent ahead of them, while the in-flight
-   * window has room. For a request the server must see before the backlog
-   * (the device client asks ThingsBoard for its limits here).
+   * go out again: what it publishes (synchronously) is sent ahead of them,
+   * while the in-flight window has room. For a request the server must see
+   * before the backlog (the device client asks ThingsBoard for its limits here).
    */
   onSessionStart?: () => void;
   /**
